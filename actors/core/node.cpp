@@ -1,0 +1,614 @@
+#include "actors/core/node.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace raft::core {
+
+namespace {
+
+template <class... Fs>
+struct overload : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overload(Fs...) -> overload<Fs...>;
+
+std::string where(const config& cfg) {
+  return "node " + to_string(cfg.id) + ": ";
+}
+
+} // namespace
+
+// -- construction -------------------------------------------------------------
+
+node::node(config cfg, restored_state state)
+  : cfg_(std::move(cfg)),
+    rng_(cfg_.rng_seed ^ (0x9e3779b97f4a7c15ULL * (cfg_.id.value + 1))),
+    hard_(state.hard),
+    log_(state.base, std::move(state.entries)),
+    commit_index_(state.base.index),
+    applied_index_(state.base.index),
+    role_(follower{}) {
+  if (cfg_.id == no_server)
+    throw std::invalid_argument("raft config: server id 0 is reserved");
+  if (!is_member(cfg_.id))
+    throw std::invalid_argument(where(cfg_) + "not in its own member list");
+  auto sorted = cfg_.members;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()
+      || sorted.front() == no_server)
+    throw std::invalid_argument(where(cfg_)
+                                + "member ids must be unique and non-zero");
+  if (cfg_.heartbeat_ticks < 1 || cfg_.election_ticks <= cfg_.heartbeat_ticks)
+    throw std::invalid_argument(
+      where(cfg_) + "need 1 <= heartbeat_ticks < election_ticks");
+  if (cfg_.max_entries_per_append < 1 || cfg_.max_inflight_appends < 1)
+    throw std::invalid_argument(
+      where(cfg_) + "max_entries_per_append and max_inflight_appends >= 1");
+  if (log_.last_term() > hard_.current_term)
+    throw std::invalid_argument(where(cfg_) + "restored log has term "
+                                + to_string(log_.last_term())
+                                + " above current_term "
+                                + to_string(hard_.current_term));
+  // Everything restored is durable by definition.
+  emitted_hard_ = hard_;
+  emitted_last_ = log_.last_index();
+  unstable_from_ = log_.last_index().next();
+  durable_index_ = log_.last_index();
+  reset_election_timer();
+}
+
+// -- inputs -------------------------------------------------------------------
+
+void node::tick() {
+  if (auto* l = std::get_if<core::leader>(&role_)) {
+    if (++l->heartbeat_elapsed >= cfg_.heartbeat_ticks) {
+      l->heartbeat_elapsed = 0;
+      broadcast_append(true);
+    }
+    return;
+  }
+  // §5.2: "If a follower receives no communication over a period of time
+  // called the election timeout, then it ... begins an election". A
+  // candidate whose election times out starts a new one.
+  if (++election_elapsed_ >= randomized_timeout_)
+    become_candidate();
+}
+
+void node::step(server_id from, const rpc_message& msg) {
+  if (from == cfg_.id || !is_member(from))
+    return;
+  auto t = term_of(msg);
+  // §5.1: "If a server receives a request with a stale term number, it
+  // rejects the request." Stale replies are dropped.
+  if (t < hard_.current_term) {
+    std::visit(
+      overload{
+        [&](const request_vote&) {
+          send_after_persist(from, request_vote_reply{hard_.current_term,
+                                                      false});
+        },
+        [&](const append_entries& m) {
+          append_entries_reply r;
+          r.term = hard_.current_term;
+          r.prev_log_index = m.prev_log_index;
+          send_after_persist(from, r);
+        },
+        [](const request_vote_reply&) {},
+        [](const append_entries_reply&) {},
+      },
+      msg);
+    return;
+  }
+  // §5.1 / Figure 2: "If RPC request or response contains term T >
+  // currentTerm: set currentTerm = T, convert to follower".
+  if (t > hard_.current_term) {
+    auto leader_of_t = std::holds_alternative<append_entries>(msg)
+                         ? from
+                         : no_server;
+    become_follower(t, leader_of_t);
+  }
+  std::visit([&](const auto& m) { handle(from, m); }, msg);
+}
+
+propose_result node::propose(std::string command) {
+  if (!is_leader())
+    return {index_t{}, term_t{}, false, leader()};
+  append_local(entry_kind::command, std::move(command));
+  auto& l = std::get<core::leader>(role_);
+  for (auto& [id, p] : l.followers)
+    send_append(id, p, false);
+  // A lone member commits once its own write is durable (on_persisted).
+  return {log_.last_index(), hard_.current_term, true, cfg_.id};
+}
+
+void node::on_persisted(term_t term, index_t index) {
+  if (inflight_batches_.empty())
+    throw std::logic_error(where(cfg_) + "persisted " + to_string(term) + "/"
+                           + to_string(index) + " without a pending batch");
+  auto b = inflight_batches_.front();
+  if (b.last.term != term || b.last.index != index)
+    throw std::logic_error(where(cfg_) + "persisted " + to_string(term) + "/"
+                           + to_string(index) + " but the oldest batch ends at "
+                           + to_string(b.last.term) + "/"
+                           + to_string(b.last.index));
+  inflight_batches_.pop_front();
+  batches_durable_ = b.seq;
+  // The durable log is now the log as of batch b. It equals the in-memory
+  // log up to the first later change: a truncation by a younger batch, or an
+  // unemitted change.
+  auto durable = b.last.index;
+  for (const auto& younger : inflight_batches_)
+    if (younger.truncate_from.value != 0)
+      durable = std::min(durable, younger.truncate_from.prev());
+  durable = std::min(durable, unstable_from_.prev());
+  durable_index_ = durable;
+  release_held();
+  if (std::holds_alternative<candidate>(role_))
+    maybe_win_election();
+  else if (is_leader())
+    maybe_commit();
+}
+
+// -- output -------------------------------------------------------------------
+
+bool node::has_output() const {
+  return hard_ != emitted_hard_ || unstable_from_ <= log_.last_index()
+         || unstable_from_ <= emitted_last_ || !outbox_.empty()
+         || !outbox_after_persist_.empty() || state_changed_
+         || applied_index_ < std::min(commit_index_, durable_index_);
+}
+
+output node::take_output() {
+  output out;
+  // 1. The persist batch: everything changed since the previous batch.
+  bool log_changed = unstable_from_ <= log_.last_index()
+                     || unstable_from_ <= emitted_last_;
+  if (hard_ != emitted_hard_ || log_changed) {
+    persist_batch b;
+    b.hard_state = hard_;
+    if (unstable_from_ <= emitted_last_)
+      b.truncate_from = unstable_from_;
+    if (unstable_from_ <= log_.last_index())
+      b.entries = log_.slice(unstable_from_, log_.last_index(),
+                             static_cast<std::size_t>(-1),
+                             static_cast<std::size_t>(-1));
+    b.last = log_.last();
+    inflight_batches_.push_back({++batches_emitted_, b.last, b.truncate_from});
+    emitted_hard_ = hard_;
+    emitted_last_ = log_.last_index();
+    unstable_from_ = log_.last_index().next();
+    out.persist = std::move(b);
+  }
+  // 2. Messages produced by this input that promise durable state wait for
+  // every batch emitted so far (Figure 2: "Updated on stable storage before
+  // responding to RPCs"; thesis §3.8).
+  for (auto& env : outbox_after_persist_) {
+    if (batches_durable_ >= batches_emitted_ && held_.empty())
+      outbox_.push_back(std::move(env));
+    else
+      held_.emplace_back(batches_emitted_, std::move(env));
+  }
+  outbox_after_persist_.clear();
+  out.messages = std::move(outbox_);
+  outbox_.clear();
+  // 3. Committed entries that are durable here go to the state machine.
+  auto bound = std::min(commit_index_, durable_index_);
+  if (applied_index_ < bound) {
+    out.committed = log_.slice(applied_index_.next(), bound,
+                               static_cast<std::size_t>(-1),
+                               static_cast<std::size_t>(-1));
+    applied_index_ = bound;
+  }
+  out.state_changed = state_changed_;
+  state_changed_ = false;
+  return out;
+}
+
+// -- observers ----------------------------------------------------------------
+
+raft::role node::role() const {
+  return std::visit(overload{
+                      [](const follower&) { return raft::role::follower; },
+                      [](const candidate&) { return raft::role::candidate; },
+                      [](const core::leader&) { return raft::role::leader; },
+                    },
+                    role_);
+}
+
+server_id node::leader() const {
+  return std::visit(overload{
+                      [](const follower& f) { return f.leader; },
+                      [](const candidate&) { return no_server; },
+                      [&](const core::leader&) { return cfg_.id; },
+                    },
+                    role_);
+}
+
+peer_status node::status() const {
+  peer_status s;
+  s.id = cfg_.id;
+  s.role = role();
+  s.term = hard_.current_term;
+  s.leader = leader();
+  s.voted_for = hard_.voted_for;
+  s.commit_index = commit_index_;
+  s.last_applied = applied_index_;
+  s.first_index = log_.first_index();
+  s.last_index = log_.last_index();
+  s.durable_index = durable_index_;
+  return s;
+}
+
+// -- transitions --------------------------------------------------------------
+
+void node::become_follower(term_t term, server_id leader_id) {
+  if (term > hard_.current_term) {
+    hard_.current_term = term;
+    hard_.voted_for = no_server;
+    state_changed_ = true;
+  }
+  auto* f = std::get_if<follower>(&role_);
+  if (!f || f->leader != leader_id) {
+    role_ = follower{leader_id};
+    state_changed_ = true;
+  }
+  reset_election_timer();
+}
+
+void node::become_candidate() {
+  // §5.2: "To begin an election, a follower increments its current term and
+  // transitions to candidate state. It then votes for itself and issues
+  // RequestVote RPCs in parallel to each of the other servers."
+  hard_.current_term = term_t{hard_.current_term.value + 1};
+  hard_.voted_for = cfg_.id;
+  candidate c;
+  c.granted.insert(cfg_.id);
+  // The next emitted batch carries the new term and the self-vote.
+  c.self_vote_batch = batches_emitted_ + 1;
+  role_ = std::move(c);
+  state_changed_ = true;
+  reset_election_timer();
+  request_vote rv{hard_.current_term, cfg_.id, log_.last_index(),
+                  log_.last_term()};
+  // Durability rule: vote requests leave only once term and vote are
+  // durable, so a crash cannot make this server vote twice in the term.
+  for (auto m : cfg_.members)
+    if (m != cfg_.id)
+      send_after_persist(m, rv);
+}
+
+void node::become_leader() {
+  core::leader l;
+  for (auto m : cfg_.members) {
+    if (m == cfg_.id)
+      continue;
+    progress p;
+    // Figure 2: nextIndex "initialized to leader last log index + 1",
+    // matchIndex "initialized to 0".
+    p.next_index = log_.last_index().next();
+    p.match_index = index_t{};
+    l.followers.emplace(m, std::move(p));
+  }
+  role_ = std::move(l);
+  state_changed_ = true;
+  if (cfg_.noop_on_election)
+    append_local(entry_kind::noop, {});
+  // §5.2: "Upon election: send initial empty AppendEntries RPCs (heartbeat)
+  // to each server".
+  broadcast_append(true);
+}
+
+void node::reset_election_timer() {
+  election_elapsed_ = 0;
+  draw_election_timeout();
+}
+
+void node::draw_election_timeout() {
+  // §5.2: "election timeouts are chosen randomly from a fixed interval".
+  auto span = static_cast<std::uint64_t>(cfg_.election_ticks);
+  randomized_timeout_ = cfg_.election_ticks
+                        + static_cast<int>(rng_() % span);
+}
+
+// -- handlers -----------------------------------------------------------------
+
+void node::handle(server_id from, const request_vote& m) {
+  // Figure 2, RequestVote receiver: "If votedFor is null or candidateId, and
+  // candidate's log is at least as up-to-date as receiver's log, grant
+  // vote" (§5.2, §5.4.1).
+  bool can_vote = hard_.voted_for == no_server || hard_.voted_for == from;
+  bool up_to_date = log_.is_up_to_date(m.last_log_index, m.last_log_term);
+  bool grant = can_vote && up_to_date && !is_leader();
+  if (grant) {
+    if (hard_.voted_for != from) {
+      hard_.voted_for = from;
+      state_changed_ = true;
+    }
+    // Granting a vote resets the timer (Figure 2, Followers).
+    reset_election_timer();
+  }
+  send_after_persist(from, request_vote_reply{hard_.current_term, grant});
+}
+
+void node::handle(server_id from, const request_vote_reply& m) {
+  auto* c = std::get_if<candidate>(&role_);
+  if (!c)
+    return;
+  if (m.vote_granted)
+    c->granted.insert(from);
+  else
+    c->refused.insert(from);
+  maybe_win_election();
+}
+
+void node::handle(server_id from, const append_entries& m) {
+  if (is_leader())
+    throw std::logic_error(where(cfg_) + "two leaders in term "
+                           + to_string(hard_.current_term) + ": "
+                           + to_string(cfg_.id) + " and " + to_string(from));
+  // §5.2: "If AppendEntries RPC received from new leader: convert to
+  // follower"; a follower resets its election timer.
+  become_follower(hard_.current_term, from);
+
+  append_entries_reply r;
+  r.term = hard_.current_term;
+  r.prev_log_index = m.prev_log_index;
+  auto prev = m.prev_log_index;
+  auto prev_term = m.prev_log_term;
+  auto first_new = m.entries.begin();
+  // Entries at or below our snapshot point are committed and hence equal to
+  // ours (Log Matching): skip them.
+  if (prev < log_.base().index) {
+    while (first_new != m.entries.end() && first_new->index <= log_.base().index)
+      ++first_new;
+    prev = log_.base().index;
+    prev_term = log_.base().term;
+  }
+  if (prev > log_.last_index()) {
+    // XLen: our log is too short.
+    r.log_length = log_.last_index().next();
+    send_after_persist(from, r);
+    return;
+  }
+  if (!log_.matches(prev, prev_term)) {
+    // Figure 2: "Reply false if log doesn't contain an entry at prevLogIndex
+    // whose term matches prevLogTerm (§5.3)", with XTerm/XIndex.
+    r.conflict_term = *log_.term_at(prev);
+    r.conflict_index = log_.first_index_of_term_at(prev);
+    r.log_length = log_.last_index().next();
+    send_after_persist(from, r);
+    return;
+  }
+  // "If an existing entry conflicts with a new one (same index but different
+  // terms), delete the existing entry and all that follow it (§5.3). Append
+  // any new entries not already in the log." Matching entries are kept, so
+  // a stale or reordered request never shortens the log.
+  for (auto it = first_new; it != m.entries.end(); ++it) {
+    if (it->index <= log_.last_index()) {
+      if (log_.matches(it->index, it->term))
+        continue;
+      truncate_log_from(it->index);
+    }
+    log_.append(*it);
+  }
+  auto last_new = index_t{prev.value
+                          + static_cast<std::uint64_t>(m.entries.end()
+                                                       - first_new)};
+  // "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit,
+  // index of last new entry)".
+  if (m.leader_commit > commit_index_)
+    set_commit(std::min(m.leader_commit, last_new));
+  r.success = true;
+  r.match_index = last_new;
+  send_after_persist(from, r);
+}
+
+void node::handle(server_id from, const append_entries_reply& m) {
+  auto* l = std::get_if<core::leader>(&role_);
+  if (!l)
+    return;
+  auto it = l->followers.find(from);
+  if (it == l->followers.end())
+    return;
+  auto& p = it->second;
+  if (m.success) {
+    if (m.match_index > p.match_index)
+      p.match_index = m.match_index;
+    while (!p.inflight.empty() && p.inflight.front() <= p.match_index)
+      p.inflight.pop_front();
+    if (p.state == progress::mode::probe) {
+      // The follower's log matches ours up to match_index: stream from there.
+      p.state = progress::mode::replicate;
+      p.probe_sent = false;
+      p.inflight.clear();
+      p.next_index = p.match_index.next();
+    } else if (p.next_index <= p.match_index) {
+      p.next_index = p.match_index.next();
+    }
+    maybe_commit();
+    send_append(from, p, false);
+    return;
+  }
+  // Rejection. Ignore replies to requests older than what we know matches,
+  // and (probe mode) replies to anything but the current probe.
+  if (m.prev_log_index < p.match_index)
+    return;
+  if (p.state == progress::mode::probe && m.prev_log_index != p.next_index.prev())
+    return;
+  // Fast backup (§5.3 optimisation; DESIGN.md §2):
+  //  - follower has no entry at prev (XTerm = 0): next = XLen;
+  //  - we hold entries of XTerm: next = one past our last entry of XTerm;
+  //  - we have no entry of XTerm: next = XIndex.
+  index_t next;
+  if (m.conflict_term == term_t{}) {
+    next = m.log_length;
+  } else if (auto last = log_.last_index_of_term(m.conflict_term)) {
+    next = last->next();
+  } else {
+    next = m.conflict_index;
+  }
+  // The entry at prev_log_index did not match: resend from at most there,
+  // and never below what is known to match.
+  next = std::min(next, m.prev_log_index);
+  next = std::max(next, p.match_index.next());
+  next = std::min(next, log_.last_index().next());
+  p.next_index = next;
+  p.state = progress::mode::probe;
+  p.probe_sent = false;
+  p.inflight.clear();
+  send_append(from, p, false);
+}
+
+// -- leader -------------------------------------------------------------------
+
+void node::send_append(server_id to, progress& p, bool heartbeat) {
+  if (p.state == progress::mode::probe) {
+    // One probe per heartbeat interval or reply: wait for its answer.
+    if (p.probe_sent && !heartbeat)
+      return;
+    send_append_range(to, p, p.next_index);
+    p.probe_sent = true;
+    return;
+  }
+  bool sent = false;
+  while (p.next_index <= log_.last_index()
+         && p.inflight.size() < cfg_.max_inflight_appends) {
+    send_append_range(to, p, p.next_index);
+    sent = true;
+  }
+  if (heartbeat && !sent) {
+    // An empty AppendEntries at next_index - 1 asserts leadership, carries
+    // the commit index, and -- if the follower misses entries we believe in
+    // flight -- draws a rejection that puts the follower back into probe.
+    append_entries ae;
+    ae.term = hard_.current_term;
+    ae.leader_id = cfg_.id;
+    ae.prev_log_index = p.next_index.prev();
+    ae.prev_log_term = log_.term_at(ae.prev_log_index).value_or(term_t{});
+    ae.leader_commit = commit_index_;
+    send(to, std::move(ae));
+  }
+}
+
+void node::send_append_range(server_id to, progress& p, index_t from) {
+  append_entries ae;
+  ae.term = hard_.current_term;
+  ae.leader_id = cfg_.id;
+  ae.prev_log_index = from.prev();
+  auto prev_term = log_.term_at(ae.prev_log_index);
+  if (!prev_term)
+    // TODO(snapshots): send InstallSnapshot once the log can be compacted.
+    throw std::logic_error(where(cfg_) + "entry "
+                           + to_string(ae.prev_log_index)
+                           + " needed for follower " + to_string(to)
+                           + " is compacted");
+  ae.prev_log_term = *prev_term;
+  if (from <= log_.last_index())
+    ae.entries = log_.slice(from, log_.last_index(),
+                            cfg_.max_entries_per_append,
+                            cfg_.max_bytes_per_append);
+  ae.leader_commit = commit_index_;
+  if (p.state == progress::mode::replicate && !ae.entries.empty()) {
+    // Optimistic pipelining: assume delivery, move on; a rejection brings
+    // the follower back to probe.
+    p.next_index = ae.entries.back().index.next();
+    p.inflight.push_back(ae.entries.back().index);
+  }
+  send(to, std::move(ae));
+}
+
+void node::broadcast_append(bool heartbeat) {
+  auto& l = std::get<core::leader>(role_);
+  for (auto& [id, p] : l.followers)
+    send_append(id, p, heartbeat);
+}
+
+bool node::maybe_commit() {
+  auto& l = std::get<core::leader>(role_);
+  // The leader counts itself only up to what is durable here (thesis
+  // §10.2.1).
+  std::vector<index_t> match;
+  match.reserve(l.followers.size() + 1);
+  match.push_back(durable_index_);
+  for (auto& [id, p] : l.followers)
+    match.push_back(p.match_index);
+  std::sort(match.begin(), match.end(), std::greater<>{});
+  auto n = match[quorum() - 1];
+  // §5.4.2: "Raft never commits log entries from previous terms by counting
+  // replicas. Only log entries from the leader's current term are committed
+  // by counting replicas".
+  if (n > commit_index_ && log_.matches(n, hard_.current_term)) {
+    set_commit(n);
+    return true;
+  }
+  return false;
+}
+
+void node::append_local(entry_kind kind, std::string data) {
+  log_entry e;
+  e.term = hard_.current_term;
+  e.index = log_.last_index().next();
+  e.kind = kind;
+  e.data = std::move(data);
+  unstable_from_ = std::min(unstable_from_, e.index);
+  log_.append(std::move(e));
+}
+
+// -- candidate ----------------------------------------------------------------
+
+bool node::maybe_win_election() {
+  auto& c = std::get<candidate>(role_);
+  // Votes count only once our own term and vote are durable.
+  if (batches_durable_ < c.self_vote_batch)
+    return false;
+  if (c.granted.size() >= quorum()) {
+    become_leader();
+    return true;
+  }
+  return false;
+}
+
+// -- plumbing -----------------------------------------------------------------
+
+bool node::is_member(server_id s) const {
+  return std::find(cfg_.members.begin(), cfg_.members.end(), s)
+         != cfg_.members.end();
+}
+
+void node::send(server_id to, rpc_message msg) {
+  outbox_.push_back(envelope{cfg_.id, to, std::move(msg)});
+}
+
+void node::send_after_persist(server_id to, rpc_message msg) {
+  outbox_after_persist_.push_back(envelope{cfg_.id, to, std::move(msg)});
+}
+
+void node::truncate_log_from(index_t i) {
+  // Committed entries are never removed (Leader Completeness, §5.4).
+  if (i <= commit_index_)
+    throw std::logic_error(where(cfg_) + "asked to truncate committed entry "
+                           + to_string(i) + " (commit index "
+                           + to_string(commit_index_) + ")");
+  log_.truncate_from(i);
+  unstable_from_ = std::min(unstable_from_, i);
+  durable_index_ = std::min(durable_index_, i.prev());
+}
+
+void node::set_commit(index_t i) {
+  i = std::min(i, log_.last_index());
+  if (i > commit_index_)
+    commit_index_ = i;
+}
+
+void node::release_held() {
+  while (!held_.empty() && held_.front().first <= batches_durable_) {
+    outbox_.push_back(std::move(held_.front().second));
+    held_.pop_front();
+  }
+}
+
+} // namespace raft::core

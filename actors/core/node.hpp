@@ -1,0 +1,199 @@
+// raft::core::node -- every Raft rule of the extended Raft paper (Figure 2),
+// deterministic and free of I/O: no CAF, no files, no threads, no clock, no
+// global RNG. Time is `tick()`, randomness a seeded generator, durability the
+// `on_persisted()` acknowledgement. The peer actor is a thin shell around it
+// (STYLE habits 1-3); tests drive it directly.
+//
+// Usage, after every input:
+//   node.step(from, msg) / node.tick() / node.propose(cmd) /
+//   node.on_persisted(term, index);
+//   if (node.has_output()) carry_out(node.take_output());
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/core/config.hpp"
+#include "actors/core/log_view.hpp"
+#include "actors/core/output.hpp"
+#include "actors/core/roles.hpp"
+#include "messages/client_messages.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/raft_messages.hpp"
+
+namespace raft::core {
+
+/// The state a node restarts from: what the persister loaded.
+struct restored_state {
+  hard_state hard;
+  /// Snapshot point the log follows ({0, 0} without snapshot).
+  log_id base;
+  log_entries entries;
+};
+
+class node {
+public:
+  /// A node restarting from `state` (empty state: a brand-new member).
+  /// Throws std::invalid_argument on an invalid config or state.
+  node(config cfg, restored_state state = {});
+
+  // -- inputs ----------------------------------------------------------------
+
+  /// One unit of logical time passed (§5.2 election timeout, heartbeats).
+  void tick();
+
+  /// A message from peer `from`. Messages from non-members are ignored.
+  void step(server_id from, const rpc_message& msg);
+
+  /// 6.5840 Start(): on a leader, appends `command` to the log and starts
+  /// replicating it; elsewhere returns is_leader = false with a leader hint.
+  propose_result propose(std::string command);
+
+  /// The persister made the batch ending at log position (term, index) --
+  /// and all batches before it -- durable. Batches are acknowledged in
+  /// emission order; a mismatch is a broken contract and throws
+  /// std::logic_error.
+  void on_persisted(term_t term, index_t index);
+
+  // -- output ----------------------------------------------------------------
+
+  bool has_output() const;
+  output take_output();
+
+  // -- observers (read-only; for the shell, status and tests) ----------------
+
+  server_id id() const { return cfg_.id; }
+  const config& cfg() const { return cfg_; }
+  raft::role role() const;
+  bool is_leader() const { return role() == raft::role::leader; }
+  term_t current_term() const { return hard_.current_term; }
+  server_id voted_for() const { return hard_.voted_for; }
+  /// Leader of current_term as far as this node knows (itself if leader).
+  server_id leader() const;
+  index_t commit_index() const { return commit_index_; }
+  /// Last index handed out in output::committed.
+  index_t applied_index() const { return applied_index_; }
+  /// Last index known durable on this node and matching the in-memory log.
+  index_t durable_index() const { return durable_index_; }
+  const log_view& log() const { return log_; }
+  const role_state& state() const { return role_; }
+  peer_status status() const;
+  /// Current randomized election timeout, in ticks.
+  int election_timeout() const { return randomized_timeout_; }
+  /// Ticks since the last reset of the election timer.
+  int election_elapsed() const { return election_elapsed_; }
+  /// Persist batches emitted / acknowledged so far.
+  std::uint64_t batches_emitted() const { return batches_emitted_; }
+  std::uint64_t batches_durable() const { return batches_durable_; }
+  /// Messages waiting for a persist acknowledgement.
+  std::size_t held_messages() const { return held_.size(); }
+
+private:
+  // -- transitions (§5.2) ----------------------------------------------------
+  void become_follower(term_t term, server_id leader);
+  void become_candidate();
+  void become_leader();
+  void reset_election_timer();
+
+  // -- message handlers ------------------------------------------------------
+  void handle(server_id from, const request_vote& m);
+  void handle(server_id from, const request_vote_reply& m);
+  void handle(server_id from, const append_entries& m);
+  void handle(server_id from, const append_entries_reply& m);
+
+  // -- leader ----------------------------------------------------------------
+  /// Sends what `p` needs now: a probe, the next pipelined batches, or
+  /// (heartbeat) an empty AppendEntries.
+  void send_append(server_id to, progress& p, bool heartbeat);
+  void send_append_range(server_id to, progress& p, index_t from);
+  void broadcast_append(bool heartbeat);
+  /// §5.3/§5.4.2: advances commit_index to the highest index stored on a
+  /// majority whose entry is of the current term.
+  bool maybe_commit();
+  void append_local(entry_kind kind, std::string data);
+
+  // -- candidate -------------------------------------------------------------
+  bool maybe_win_election();
+
+  // -- plumbing --------------------------------------------------------------
+  bool is_member(server_id s) const;
+  std::size_t quorum() const { return cfg_.members.size() / 2 + 1; }
+  /// Queues a message that may leave now.
+  void send(server_id to, rpc_message msg);
+  /// Queues a message that may leave only once everything handed to the
+  /// persister so far (and the pending batch) is durable.
+  void send_after_persist(server_id to, rpc_message msg);
+  void truncate_log_from(index_t i);
+  void set_commit(index_t i);
+  void release_held();
+  void draw_election_timeout();
+
+  // -- configuration & randomness --------------------------------------------
+  config cfg_;
+  /// Seeded from cfg_.rng_seed and the id; the only source of randomness.
+  std::mt19937_64 rng_;
+
+  // -- persistent state (Figure 2), mirrored to the persister ---------------
+  /// current_term and voted_for. Persisted: every change is emitted in the
+  /// next persist batch and acted upon (vote replies, vote requests) only
+  /// after on_persisted covers it.
+  hard_state hard_;
+  /// The log. Persisted: changes since the last batch start at
+  /// unstable_from_.
+  log_view log_;
+
+  // -- volatile state (Figure 2) ---------------------------------------------
+  /// Highest index known committed. Monotonic within an incarnation;
+  /// starts at the snapshot point after a restart. Invariant:
+  /// commit_index_ <= log_.last_index().
+  index_t commit_index_;
+  /// Highest index handed out for application. Invariant:
+  /// applied_index_ <= commit_index_ and applied_index_ <= durable_index_
+  /// (a node applies only entries it stores durably).
+  index_t applied_index_;
+
+  // -- roles -----------------------------------------------------------------
+  role_state role_;
+  /// Ticks since the election timer was last reset (followers, candidates).
+  int election_elapsed_ = 0;
+  /// Current randomized election timeout in [election_ticks,
+  /// 2*election_ticks).
+  int randomized_timeout_ = 0;
+
+  // -- durability bookkeeping ------------------------------------------------
+  /// Hard state as of the last emitted batch.
+  hard_state emitted_hard_;
+  /// Last log index as of the last emitted batch (what the persister will
+  /// hold once every emitted batch is durable).
+  index_t emitted_last_;
+  /// Lowest index whose in-memory entry is not yet in an emitted batch
+  /// (last_index + 1 when nothing is pending).
+  index_t unstable_from_;
+  /// Emitted batches still waiting for on_persisted, oldest first: the last
+  /// log position each one ends at and the truncation it performs.
+  struct inflight_batch {
+    std::uint64_t seq;
+    log_id last;
+    index_t truncate_from;
+  };
+  std::deque<inflight_batch> inflight_batches_;
+  std::uint64_t batches_emitted_ = 0;
+  std::uint64_t batches_durable_ = 0;
+  /// Last index durable on this node and identical in memory. A leader
+  /// counts itself toward a commit only up to here (thesis §10.2.1).
+  index_t durable_index_;
+
+  // -- pending output --------------------------------------------------------
+  std::vector<envelope> outbox_;
+  /// Messages produced by the current input that need durability.
+  std::vector<envelope> outbox_after_persist_;
+  /// Messages waiting for batch `first` to become durable (FIFO).
+  std::deque<std::pair<std::uint64_t, envelope>> held_;
+  bool state_changed_ = false;
+};
+
+} // namespace raft::core

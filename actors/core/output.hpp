@@ -1,0 +1,41 @@
+// What the core asks its shell to do after an input: the "Ready" of
+// etcd-raft, the fsm_output of Scylla. The shell (peer_actor) carries it out
+// in the order the fields are listed.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "messages/log_entry.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/raft_messages.hpp"
+
+namespace raft::core {
+
+struct output {
+  /// 1. Hand this batch to the persister. It must be made durable and
+  ///    acknowledged (on_persisted) in the order batches were emitted.
+  std::optional<persist_batch> persist;
+
+  /// 2. Send these now. Messages that promise durable state (vote grants,
+  ///    append acks, a candidate's vote requests) appear here only after
+  ///    on_persisted covered what they promise: "the server must ... update
+  ///    its persistent state before responding to RPCs" (Figure 2, thesis
+  ///    §3.8). A leader's AppendEntries may go out before its own write is
+  ///    durable (thesis §10.2.1).
+  std::vector<envelope> messages;
+
+  /// 3. Hand these committed entries to the state machine, in order. The
+  ///    first one directly follows the last one of the previous batch.
+  log_entries committed;
+
+  /// Role, term, leader or vote changed during this input (for logging and
+  /// status publication).
+  bool state_changed = false;
+
+  bool empty() const {
+    return !persist && messages.empty() && committed.empty() && !state_changed;
+  }
+};
+
+} // namespace raft::core

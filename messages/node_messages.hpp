@@ -1,0 +1,106 @@
+// Messages inside one node: between the peer actor, its persister, its
+// election timer and its state machine actor. They never cross the network
+// (but are inspectable, so CAF can print them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "messages/ids.hpp"
+#include "messages/log_entry.hpp"
+
+namespace raft {
+
+/// The persistent part of Figure 2 that is not the log.
+struct hard_state {
+  /// Latest term this server has seen. Persisted before acted upon.
+  /// Monotonic.
+  term_t current_term;
+  /// Candidate that received this server's vote in current_term, or
+  /// no_server. Persisted before the vote reply leaves the server.
+  server_id voted_for;
+  friend bool operator==(const hard_state& a, const hard_state& b) {
+    return a.current_term == b.current_term && a.voted_for == b.voted_for;
+  }
+  friend bool operator!=(const hard_state& a, const hard_state& b) {
+    return !(a == b);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hard_state& x) {
+  return f(x.current_term, x.voted_for);
+}
+
+/// One write for the persister: applied in this order -- truncate the log
+/// suffix from `truncate_from` (if non-zero), append `entries`, replace the
+/// hard state -- then made durable as a unit. The persister acknowledges
+/// batches in the order it received them, each with `persisted`.
+struct persist_batch {
+  /// Hard state as of this batch (always carried; 16 bytes).
+  raft::hard_state hard_state;
+  /// Drop every stored entry with index >= truncate_from; 0 = no truncation.
+  /// Invariant: when set, entries (if any) start at truncate_from.
+  index_t truncate_from;
+  /// Entries to append, consecutive; the first follows the stored log (after
+  /// truncation).
+  log_entries entries;
+  /// The last log position after this batch: what `persisted` echoes.
+  log_id last;
+  friend bool operator==(const persist_batch& a, const persist_batch& b) {
+    return a.hard_state == b.hard_state && a.truncate_from == b.truncate_from
+           && a.entries == b.entries && a.last == b.last;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, persist_batch& x) {
+  return f(x.hard_state, x.truncate_from, x.entries, x.last);
+}
+
+/// The persister's acknowledgement: the batch whose last log position is
+/// (term, index) -- and every batch before it -- is durable.
+struct persisted {
+  term_t term;
+  index_t index;
+  friend bool operator==(const persisted& a, const persisted& b) {
+    return a.term == b.term && a.index == b.index;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, persisted& x) {
+  return f(x.term, x.index);
+}
+
+/// What the state machine receives, with the field names of the 6.5840
+/// `ApplyMsg`. Commands arrive in index order, contiguously, never twice in
+/// one incarnation; a snapshot never moves the applied index backwards.
+struct apply_msg {
+  bool command_valid = false;
+  std::string command;
+  index_t command_index;
+  /// Term of the entry (not in 6.5840's ApplyMsg; lets services detect a
+  /// proposal that lost its slot to another leader).
+  term_t command_term;
+  bool snapshot_valid = false;
+  std::string snapshot;
+  term_t snapshot_term;
+  index_t snapshot_index;
+  friend bool operator==(const apply_msg& a, const apply_msg& b) {
+    return a.command_valid == b.command_valid && a.command == b.command
+           && a.command_index == b.command_index
+           && a.command_term == b.command_term
+           && a.snapshot_valid == b.snapshot_valid
+           && a.snapshot == b.snapshot && a.snapshot_term == b.snapshot_term
+           && a.snapshot_index == b.snapshot_index;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_msg& x) {
+  return f(x.command_valid, x.command, x.command_index, x.command_term,
+           x.snapshot_valid, x.snapshot, x.snapshot_term, x.snapshot_index);
+}
+
+} // namespace raft
