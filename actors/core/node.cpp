@@ -338,10 +338,14 @@ void node::handle(server_id from, const request_vote_reply& m) {
   auto* c = std::get_if<candidate>(&role_);
   if (!c)
     return;
-  if (m.vote_granted)
+  // A duplicated or reordered reply must not turn a granted vote into a
+  // refusal: a vote, once granted in this term, stays granted (§5.2).
+  if (m.vote_granted) {
     c->granted.insert(from);
-  else
+    c->refused.erase(from);
+  } else if (c->granted.count(from) == 0) {
     c->refused.insert(from);
+  }
   maybe_win_election();
 }
 

@@ -1,0 +1,73 @@
+// Executable invariants of one Raft node (STYLE habit 6, after LogCabin's
+// Server/RaftConsensusInvariants.cc): `check` states facts that hold after
+// every input, `check_transition` facts about the change one input makes.
+// Tests call both after every step; a debug build of the shell may too.
+//
+// Each function returns one human-readable string per violation; an empty
+// vector means every invariant holds. Cluster-wide properties (one leader per
+// term, log matching, state machine safety) need several nodes and live in
+// the simulation (tests/core/sim/).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "messages/client_messages.hpp"
+#include "messages/ids.hpp"
+#include "messages/log_entry.hpp"
+
+namespace raft::core {
+
+class node;
+
+/// Single-node facts, true after every input:
+/// - the log's indexes are consecutive after its base;
+/// - log terms never decrease along the log and never exceed current_term;
+/// - base.index <= commit_index <= last_index (Figure 2 commitIndex);
+/// - applied_index <= commit_index and applied_index <= durable_index
+///   (a node applies only what it stores durably);
+/// - durable_index <= last_index;
+/// - a candidate or leader voted for itself in current_term (§5.2);
+/// - a leader names itself as leader; a follower never does;
+/// - a leader's progress covers exactly the other members and satisfies
+///   match_index < next_index <= last_index + 1, match_index <= last_index;
+/// - a candidate's granted/refused sets hold members only and are disjoint;
+/// - the election timeout lies in [election_ticks, 2 * election_ticks);
+/// - status() agrees with the observers.
+std::vector<std::string> check(const node& n);
+
+/// What `check_transition` compares against: the observable state of a node
+/// before an input (LogCabin's ConsensusSnapshot).
+struct node_snapshot {
+  server_id id;
+  raft::role role = raft::role::follower;
+  term_t current_term;
+  server_id voted_for;
+  server_id leader;
+  index_t commit_index;
+  index_t applied_index;
+  /// Term of the entry at commit_index (base term when commit_index is the
+  /// base; nothing when the node lost track of it, e.g. compacted away).
+  std::optional<term_t> commit_term;
+  log_id last;
+};
+
+/// Records the observable state of `n`.
+node_snapshot snapshot_of(const node& n);
+
+/// Facts about one input's effect (after one step, tick, propose or
+/// on_persisted of the same incarnation):
+/// - current_term never decreases (§5.1);
+/// - voted_for changes only together with the term, or from no_server
+///   (at most one vote per term, §5.2);
+/// - within one term the known leader never changes to another server
+///   (Election Safety, as seen by one node);
+/// - a node becomes leader only from candidate of the same term (§5.2);
+/// - commit_index and applied_index never decrease;
+/// - the committed entry at the old commit_index is still there with the
+///   same term (committed entries are never truncated, §5.4).
+std::vector<std::string> check_transition(const node_snapshot& before,
+                                          const node& after);
+
+} // namespace raft::core
