@@ -1,0 +1,134 @@
+// raft::persistence::memory_store -- the in-memory store of simulations and
+// tests (DESIGN.md §4: "a memory store with the same interface serves the
+// simulated tests; it can lose unsynced data on a simulated crash").
+//
+// Two layers, like a file and its page cache:
+// - the *durable* state: what the last completed sync() covered. load(),
+//   raft_state_size() and durable_copy() see only this layer.
+// - the *staged* batches: accepted by write() but not yet synced, kept as a
+//   FIFO of pending batches. sync() applies them to the durable state in
+//   order (truncate, append, replace hard state) and clears the list; the
+//   durable log is never copied as a whole.
+//
+// A simulated crash is `auto survivor = store->durable_copy();`: the copy
+// holds exactly what was synced; staged writes are lost.
+//
+// Thread safety: every member function locks one mutex, so the test kit may
+// read raft_state_size() or take a durable_copy() from another thread while
+// the persister actor writes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "persistence/store.hpp"
+
+namespace raft::persistence {
+
+class memory_store : public store {
+public:
+  // -- encoded size (raft_state_size) ----------------------------------------
+
+  /// Bytes of the fixed header of the encoded form: current_term (8),
+  /// voted_for (8, padded), base.term (8), base.index (8).
+  static constexpr std::size_t header_bytes = 32;
+
+  /// Bytes of one encoded entry besides its payload: term (8), index (8),
+  /// kind (1), payload length (4).
+  static constexpr std::size_t entry_overhead_bytes = 21;
+
+  /// Encoded size of one entry: entry_overhead_bytes + data.size().
+  static std::size_t encoded_size(const log_entry& e) {
+    return entry_overhead_bytes + e.data.size();
+  }
+
+  // -- construction -----------------------------------------------------------
+
+  /// An empty store: term 0, no vote, empty log starting at index 1.
+  memory_store() = default;
+
+  /// A store whose durable state is `initial`. Throws store_error when the
+  /// entries do not follow `initial.base` consecutively.
+  explicit memory_store(stored_state initial);
+
+  memory_store(const memory_store&) = delete;
+  memory_store& operator=(const memory_store&) = delete;
+
+  // -- store interface --------------------------------------------------------
+
+  /// A copy of the durable state (staged batches are not included).
+  stored_state load() override;
+
+  /// Validates `batch` against the staged view of the log (the durable log
+  /// with every staged batch applied) and stages a copy of it. Throws
+  /// store_error, and stages nothing, when:
+  /// - batch.truncate_from is non-zero and <= base.index (it would cut into
+  ///   the snapshot);
+  /// - batch.entries are not consecutive, or the first one does not follow
+  ///   the staged log after truncation (a gap or an overlap);
+  /// - batch.last.index differs from the staged last index after the batch.
+  /// Truncating at or past the end of the staged log truncates nothing.
+  void write(const persist_batch& batch) override;
+
+  /// Applies every staged batch to the durable state, in order. Never fails.
+  void sync() override;
+
+  /// Bytes of the durable state in the encoded form described above:
+  /// header_bytes + the sum of encoded_size(e) over the durable entries.
+  /// O(1): maintained incrementally by sync().
+  std::size_t raft_state_size() const override;
+
+  // -- simulation and inspection ---------------------------------------------
+
+  /// A new store holding only the durable state of this one (a crash: what
+  /// was not synced is lost). This store is not changed.
+  std::shared_ptr<memory_store> durable_copy() const;
+
+  /// Number of batches staged since the last sync().
+  std::size_t staged_batches() const;
+
+  /// Number of completed sync() calls since construction.
+  std::uint64_t sync_count() const;
+
+  /// Last index of the durable log (base.index when the log is empty).
+  index_t durable_last_index() const;
+
+private:
+  /// Last index of the staged view. Caller holds mtx_.
+  index_t staged_last_index_locked() const;
+
+  /// Guards every member below.
+  mutable std::mutex mtx_;
+
+  // -- durable layer: what survives a crash -----------------------------------
+
+  /// current_term and voted_for as of the last sync().
+  hard_state hard_;
+  /// Snapshot point the durable log follows ({0, 0}: log starts at 1).
+  /// Invariant: never changes in this version (no snapshots yet).
+  log_id base_;
+  /// The durable log. Invariant: entries_[k].index == base_.index + 1 + k.
+  log_entries entries_;
+  /// raft_state_size() of the durable layer. Invariant: header_bytes +
+  /// sum of encoded_size(e) over entries_.
+  std::size_t durable_bytes_ = header_bytes;
+
+  // -- staged layer: lost on a crash ------------------------------------------
+
+  /// Batches accepted by write() since the last sync(), oldest first. Each
+  /// was valid against the staged view at the time it was written.
+  std::vector<persist_batch> staged_;
+  /// Last index of the staged view: durable last index with every staged
+  /// batch applied. Valid only while staged_ is non-empty.
+  index_t staged_last_;
+
+  // -- statistics -------------------------------------------------------------
+
+  /// Completed sync() calls. Monotonic. Not part of the durable state.
+  std::uint64_t syncs_ = 0;
+};
+
+} // namespace raft::persistence
