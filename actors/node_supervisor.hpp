@@ -36,7 +36,10 @@ struct node_options {
 
 /// The handles of one running node.
 struct node_handles {
-  /// Owns the other four; killing it stops the node.
+  /// Owns the other four; killing it stops the node. Keep a handle to it
+  /// while the node should run: when the last handle to the supervisor is
+  /// dropped, CAF destroys it (exit reason `unreachable`) and its links stop
+  /// the node, so a forgotten node cannot hang ~actor_system.
   caf::actor supervisor;
   caf::actor peer;
   caf::actor timer;

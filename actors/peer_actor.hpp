@@ -1,0 +1,107 @@
+// peer_actor -- one Raft server as a CAF actor: a thin shell around
+// raft::core::node (STYLE habits 2 and 7). Every handler feeds one input to
+// the core and then drains the core's output; the actor itself knows no Raft
+// rule (no role, no term logic, no ordering decisions).
+//
+// Lifecycle (the only use of behavior changes, and done with request/await):
+// 1. loading: the peer asks its persister for the durable state with
+//    (load_atom). While the answer is outstanding, every other message stays
+//    in the mailbox (CAF's `await` skips and caches them).
+// 2. running: the core is built from the loaded state; the cached messages
+//    are then handled in arrival order.
+//
+// Messages handled while running:
+//   (tick_atom)                                   -> node.tick()
+//   (server_id from, server_id to, request_vote)  -> node.step(from, msg)
+//   (... request_vote_reply | append_entries | append_entries_reply)
+//                                       idem; dropped (and counted) when
+//                                       `to` is not this peer's id
+//   (persisted)                                   -> node.on_persisted(...)
+//   (propose_atom, std::string cmd)               -> propose_result
+//   (caf::get_atom, status_atom)                  -> peer_status
+//
+// Drain, after every input, in the order of core::output:
+//   1. output.persist   -> (persist_batch) to the persister, which answers
+//                          (persisted) to this actor once it is durable;
+//   2. output.messages  -> (from, to, <concrete message>) to the transport;
+//   3. output.committed -> (apply_atom, log_entries) to the state machine;
+//   4. output.state_changed -> peer_status to the observer (if any) and, if
+//      the environment variable RAFT_LOG is set, one line on stderr:
+//        "peer 2 became leader term=5 leader=2 voted_for=2"
+//        "peer 2 state follower term=6 leader=3 voted_for=0"
+//
+// Failures stop the peer loudly (quit with an error, one line on stderr),
+// never silently: the persister or the state machine actor going down (the
+// peer monitors both), a failed load, or an exception thrown by the core (a
+// broken contract, e.g. an unexpected persisted acknowledgement).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <caf/all.hpp>
+
+#include "actors/core/config.hpp"
+#include "actors/core/node.hpp"
+#include "messages/client_messages.hpp"
+
+namespace raft::actors {
+
+/// Everything a peer actor needs at spawn time.
+struct peer_config {
+  /// Raft configuration of the core (id, members, ticks, seed).
+  core::config raft;
+  /// Loads the durable state and makes persist batches durable. Required.
+  caf::actor persister;
+  /// Receives (from, to, msg) for every outgoing Raft message. May be
+  /// invalid (a single-member cluster sends nothing).
+  caf::actor transport;
+  /// Receives (apply_atom, log_entries) with committed entries. May be
+  /// invalid in tests; the committed entries are then dropped.
+  caf::actor state_machine;
+  /// Receives a peer_status after every change of role, term, leader or
+  /// vote. Optional.
+  caf::actor observer;
+};
+
+/// State of a peer actor. Nothing here is persisted by the actor itself:
+/// everything durable goes through the persister in persist batches.
+struct peer_state {
+  /// Actor name (CAF uses it in error messages).
+  static inline const char* name = "raft.peer";
+
+  /// Spawn-time configuration: the handles this peer talks to. Set once at
+  /// start, never changed. The strong handles form cycles (peer <-> state
+  /// machine, peer <-> transport) that CAF breaks when the peer exits: the
+  /// state is destroyed in on_exit.
+  peer_config cfg;
+
+  /// The Raft core. Empty while loading; set exactly once, when the
+  /// persister's answer to (load_atom) arrives. Invariant: engaged whenever
+  /// a running-behavior handler runs (await guarantees it).
+  std::optional<core::node> node;
+
+  /// Whether RAFT_LOG was set at spawn time (enables state-change lines).
+  bool log_enabled = false;
+
+  /// Role as of the last printed or published status (to print "became"
+  /// lines only when the role changes).
+  raft::role last_role = raft::role::follower;
+
+  // -- counters (volatile, for tests and diagnostics) -------------------------
+
+  /// Raft messages received whose `to` was not this peer's id (dropped).
+  std::uint64_t misaddressed = 0;
+  /// Persist batches sent to the persister.
+  std::uint64_t batches_sent = 0;
+  /// Raft messages handed to the transport.
+  std::uint64_t messages_sent = 0;
+};
+
+using peer_actor_type = caf::stateful_actor<peer_state>;
+
+/// Spawn with `sys.spawn(peer_actor, cfg)`. See the file comment for the
+/// protocol.
+caf::behavior peer_actor(peer_actor_type* self, peer_config cfg);
+
+} // namespace raft::actors

@@ -1,0 +1,70 @@
+// persister_actor -- owns a node's store and makes its writes durable
+// (DESIGN.md §1 and §4). The only user of the store.
+//
+// Protocol:
+//   (load_atom)     -> (hard_state, log_id base, log_entries): store.load()
+//   (persist_batch) -> later, (persisted{batch.last.term, batch.last.index})
+//                      sent to the sender of the batch, once the batch is
+//                      durable. Acknowledgements go out in arrival order.
+//
+// Group commit (STYLE habit 10, ra's WAL): a persist_batch is only queued;
+// the first one of a burst sends (flush_atom) to the persister itself.
+// Because the mailbox is FIFO, every batch already queued is handled before
+// that flush, which then does store.write() for each queued batch, ONE
+// store.sync(), and acknowledges each batch in order. So one sync per
+// mailbox drain, never one per batch.
+//
+// Failure: a store_error (or any exception) from load, write or sync is
+// fatal. The persister prints one line naming the error and quits with an
+// error; nothing of the failed flush is acknowledged. Its peer monitors it
+// and stops too (a node that cannot persist must not acknowledge).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "messages/node_messages.hpp"
+#include "persistence/store.hpp"
+
+namespace raft::actors {
+
+struct persister_state {
+  /// Actor name (CAF uses it in error messages).
+  static inline const char* name = "raft.persister";
+
+  /// A batch waiting for the next flush, with who must be told.
+  struct pending_write {
+    persist_batch batch;
+    /// Receives (persisted) once the batch is durable; may be invalid (an
+    /// anonymous sender), then nobody is told.
+    caf::actor requester;
+  };
+
+  /// The node's durable state. Set at spawn, never null. Shared: the owner
+  /// may inspect it after the node is gone (a crash copy).
+  std::shared_ptr<persistence::store> store;
+  /// Batches received since the last flush, in arrival order. Not yet
+  /// written: lost if the node stops now, and never acknowledged.
+  std::vector<pending_write> pending;
+  /// A (flush_atom) is in the mailbox. Invariant: true whenever pending is
+  /// non-empty (between handlers).
+  bool flush_scheduled = false;
+
+  // -- counters (volatile, for tests and diagnostics) -------------------------
+
+  /// Completed flushes, i.e. store.sync() calls.
+  std::uint64_t flushes = 0;
+  /// Batches made durable and acknowledged.
+  std::uint64_t batches_persisted = 0;
+};
+
+using persister_actor_type = caf::stateful_actor<persister_state>;
+
+/// Spawn with `sys.spawn(persister_actor, store)`; `store` must not be null.
+caf::behavior persister_actor(persister_actor_type* self,
+                              std::shared_ptr<persistence::store> store);
+
+} // namespace raft::actors

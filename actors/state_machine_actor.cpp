@@ -1,0 +1,156 @@
+#include "actors/state_machine_actor.hpp"
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <utility>
+
+#include "messages/log_entry.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/to_string.hpp"
+#include "messages/type_ids.hpp"
+
+namespace raft::actors {
+
+namespace {
+
+client_reply error_reply(errc code, server_id hint = no_server) {
+  client_reply r;
+  r.error = code;
+  r.leader_hint = hint;
+  return r;
+}
+
+/// Stops the actor loudly: one line on stderr, quit with an error.
+void fail(state_machine_actor_type* self, const std::string& what) {
+  std::cerr << ("state machine: fatal: " + what + "\n");
+  self->quit(caf::make_error(caf::sec::runtime_error,
+                             "state machine: " + what));
+}
+
+/// The peer answered a proposal: answer now, or wait for the apply.
+void on_proposed(state_machine_actor_type* self,
+                 caf::typed_response_promise<client_reply> rp,
+                 const propose_result& r) {
+  auto& st = self->state;
+  if (!r.is_leader) {
+    rp.deliver(error_reply(errc::not_leader, r.leader_hint));
+    return;
+  }
+  if (r.index <= st.last_applied) {
+    // The apply overtook the propose reply: the outcome is not known here.
+    rp.deliver(error_reply(errc::timeout));
+    return;
+  }
+  using waiting_client = state_machine_state::waiting_client;
+  auto [it, inserted] = st.waiting.try_emplace(r.index,
+                                               waiting_client{r.term, rp});
+  if (!inserted) {
+    // The index was handed out again, in a later term: the earlier entry at
+    // it cannot commit any more (this peer's log no longer holds it).
+    it->second.promise.deliver(error_reply(errc::dropped_entry));
+    it->second = waiting_client{r.term, std::move(rp)};
+  }
+}
+
+/// Answers the client waiting at `e.index`, if any.
+void answer(state_machine_actor_type* self, const log_entry& e,
+            std::string& result) {
+  auto& st = self->state;
+  auto it = st.waiting.find(e.index);
+  if (it == st.waiting.end())
+    return;
+  if (e.kind == entry_kind::command && e.term == it->second.term) {
+    client_reply r;
+    r.index = e.index;
+    r.term = e.term;
+    r.result = std::move(result);
+    it->second.promise.deliver(std::move(r));
+  } else {
+    it->second.promise.deliver(error_reply(errc::dropped_entry));
+  }
+  st.waiting.erase(it);
+}
+
+/// Applies committed entries in order; stops loudly on a gap.
+void apply(state_machine_actor_type* self, log_entries& entries) {
+  auto& st = self->state;
+  for (auto& e : entries) {
+    if (e.index != st.last_applied.next()) {
+      fail(self, "entry " + to_string(e.index) + " applied after "
+                   + to_string(st.last_applied)
+                   + " (entries must be contiguous)");
+      return;
+    }
+    std::string result;
+    switch (e.kind) {
+      case entry_kind::command: {
+        apply_msg m;
+        m.command_valid = true;
+        m.command = std::move(e.data);
+        m.command_index = e.index;
+        m.command_term = e.term;
+        try {
+          result = st.machine->apply(m);
+        } catch (const std::exception& ex) {
+          fail(self, "the machine threw at index " + to_string(e.index)
+                       + ": " + ex.what());
+          return;
+        }
+        ++st.commands_applied;
+        break;
+      }
+      case entry_kind::noop:
+        // Not passed to the machine (see the header).
+        break;
+    }
+    st.last_applied = e.index;
+    answer(self, e, result);
+  }
+}
+
+} // namespace
+
+state_machine_state::~state_machine_state() {
+  for (auto& kvp : waiting)
+    kvp.second.promise.deliver(error_reply(errc::shutting_down));
+}
+
+caf::behavior state_machine_actor(state_machine_actor_type* self,
+                                  state_machine_factory make,
+                                  caf::actor peer) {
+  auto& st = self->state;
+  st.peer = std::move(peer);
+  try {
+    if (make)
+      st.machine = make();
+  } catch (const std::exception& e) {
+    fail(self, std::string{"make_state_machine threw: "} + e.what());
+    return {};
+  }
+  if (!st.machine) {
+    fail(self, "no state machine (make_state_machine is empty or "
+               "returned null)");
+    return {};
+  }
+  return {
+    [self](register_atom, caf::actor& p) { self->state.peer = std::move(p); },
+    [self](submit_atom, std::string& cmd) -> caf::result<client_reply> {
+      if (!self->state.peer)
+        return error_reply(errc::not_leader);
+      auto rp = self->make_response_promise<client_reply>();
+      self->request(self->state.peer, caf::infinite, propose_atom::value,
+                    std::move(cmd))
+        .then(
+          [self, rp](const propose_result& r) { on_proposed(self, rp, r); },
+          [rp](caf::error&) mutable {
+            rp.deliver(error_reply(errc::shutting_down));
+          });
+      return rp;
+    },
+    [self](apply_atom, log_entries& entries) { apply(self, entries); },
+    [self](caf::get_atom, status_atom) { return self->state.last_applied; },
+  };
+}
+
+} // namespace raft::actors
