@@ -1,0 +1,292 @@
+// A deterministic in-memory Raft cluster of core::node (STYLE habit 14):
+// a seeded network (sim_network.hpp), a fake persister per server that
+// acknowledges batches after a random delay and can lose unacknowledged
+// writes in a crash, and checks after EVERY input:
+// - core::check and core::check_transition on the node that took the input;
+// - the durability rule on every message that leaves it (a vote grant, a
+//   RequestVote or an append ack only for state its persister holds);
+// - cluster safety (safety_checker): at most one leader per term, Leader
+//   Completeness, State Machine Safety, and -- every few hundred inputs and
+//   at the end -- Log Matching across all live servers.
+//
+// Time is logical milliseconds; every server ticks every tick_ms. The first
+// violation stops the run; report() names the seed and how to replay it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/core/invariants.hpp"
+#include "actors/core/node.hpp"
+#include "tests/core/sim/sim_network.hpp"
+
+namespace raft::sim {
+
+// -- cluster-wide safety ------------------------------------------------------
+
+/// The Raft safety properties of Figure 3 that need more than one server.
+/// Feed it what the servers do; it collects one string per violation.
+class safety_checker {
+public:
+  /// Election Safety (§5.2): `id` is leader of `term`.
+  void on_leader(server_id id, term_t term);
+
+  /// `id`, while in term `observer_term`, knows that `e` is committed (its
+  /// commit index covers it, or it applies it). State Machine Safety: no two
+  /// servers ever consider different entries committed at one index.
+  void on_committed(server_id id, term_t observer_term, const log_entry& e);
+
+  /// Leader Completeness (§5.4): `id` just became leader of `term`; its log
+  /// must hold every entry known to be committed in an earlier term.
+  void on_elected(server_id id, term_t term, const core::log_view& log);
+
+  /// Log Matching (§5.3): if two logs hold an entry with the same index and
+  /// term, they are identical up to that index.
+  void check_log_matching(
+    const std::vector<std::pair<server_id, const core::log_view*>>& logs);
+
+  bool ok() const { return violations_.empty(); }
+  const std::vector<std::string>& violations() const { return violations_; }
+
+  /// Highest index known committed (0 if none).
+  index_t last_committed() const {
+    return committed_.empty() ? index_t{} : committed_.rbegin()->first;
+  }
+
+  /// The entry known committed at `i`, if any.
+  const log_entry* committed_at(index_t i) const {
+    auto it = committed_.find(i);
+    return it == committed_.end() ? nullptr : &it->second.entry;
+  }
+
+  std::size_t leaders_seen() const { return leaders_.size(); }
+
+private:
+  struct known {
+    log_entry entry;
+    /// Lowest term in which some server knew this entry committed: it was
+    /// committed in this term or earlier.
+    term_t known_in;
+    server_id first_by;
+  };
+  std::map<term_t, server_id> leaders_;
+  std::map<index_t, known> committed_;
+  std::vector<std::string> violations_;
+};
+
+// -- the cluster --------------------------------------------------------------
+
+struct cluster_options {
+  std::uint32_t servers = 3;
+  std::uint64_t seed = 1;
+  /// Node tuning; id, members and rng_seed are filled in per server.
+  core::config node;
+  /// Logical milliseconds between two ticks of one server.
+  std::int64_t tick_ms = 10;
+  /// Persist acknowledgement delay, uniform in [min, max] ms.
+  std::int64_t min_persist_delay = 0;
+  std::int64_t max_persist_delay = 10;
+  /// Chance per crash, per mille, that some written but unacknowledged
+  /// batches survive (the rest of the time only acknowledged ones do).
+  int keep_unacked_per_mille = 300;
+  /// Inputs between two full Log Matching checks.
+  std::uint64_t log_matching_every = 256;
+  /// Keep a transcript of the last `trace_lines` events for report().
+  bool trace = false;
+  std::size_t trace_lines = 80;
+};
+
+/// What happened during a run (to check that faults really were injected).
+struct cluster_stats {
+  std::uint64_t inputs = 0;
+  std::uint64_t crashes = 0;
+  std::uint64_t restarts = 0;
+  std::uint64_t lost_writes = 0;   ///< unacknowledged batches lost in crashes
+  std::uint64_t truncations = 0;   ///< batches that cut a log suffix
+  std::uint64_t elections_won = 0;
+  std::uint64_t proposals_accepted = 0;
+  term_t max_term;
+};
+
+class cluster {
+public:
+  explicit cluster(cluster_options opts);
+
+  // -- time ------------------------------------------------------------------
+
+  std::int64_t now() const { return now_; }
+
+  /// Processes every event up to now() + ms (stops early on a violation).
+  void run_for(std::int64_t ms);
+
+  /// Runs until `done()` holds (checked after every event) or `max_ms`
+  /// passed; returns whether it holds.
+  bool run_until(const std::function<bool()>& done, std::int64_t max_ms);
+
+  // -- faults ----------------------------------------------------------------
+
+  network& net() { return net_; }
+
+  /// Stops server `id`. Writes handed to its persister but not yet
+  /// acknowledged are lost -- except, with keep_unacked_per_mille, a random
+  /// prefix of them (written to disk, but the acknowledgement never reached
+  /// the node).
+  void crash(server_id id);
+
+  /// Starts server `id` again from exactly what its persister holds.
+  void restart(server_id id);
+
+  bool is_up(server_id id) const;
+
+  // -- clients ---------------------------------------------------------------
+
+  /// 6.5840 Start() on server `id` (nothing if it is down).
+  std::optional<propose_result> propose(server_id id, std::string cmd);
+
+  /// The live leader with the highest term, if any.
+  std::optional<server_id> leader() const;
+
+  // -- observation -----------------------------------------------------------
+
+  /// The node, or nullptr while it is down.
+  const core::node* get(server_id id) const;
+
+  const std::vector<server_id>& ids() const { return ids_; }
+  const safety_checker& safety() const { return safety_; }
+  const cluster_stats& stats() const { return stats_; }
+
+  /// Runs the Log Matching check over all live servers now.
+  void check_log_matching();
+
+  /// Records a violation found by the scenario itself (e.g. liveness).
+  void fail(const std::string& what);
+
+  bool ok() const { return violations_.empty(); }
+
+  /// Every violation with the time it was found, then the trace (if on).
+  std::string report() const;
+
+  /// A digest of every event so far: equal digests, equal runs.
+  std::uint64_t digest() const { return digest_; }
+
+private:
+  struct storage {
+    /// Durable: what survives a crash.
+    hard_state hard;
+    log_entries log;
+    /// Batches handed to the persister and not yet acknowledged.
+    std::deque<persist_batch> pending;
+    /// When the last pending batch will be acknowledged.
+    std::int64_t last_ack_at = 0;
+  };
+
+  struct member {
+    server_id id;
+    std::optional<core::node> node;
+    storage disk;
+    /// Bumped at every restart; events of an old incarnation are ignored.
+    std::uint64_t incarnation = 0;
+    /// Last index handed to this incarnation's state machine.
+    index_t applied;
+  };
+
+  enum class event_kind : std::uint8_t { tick, ack };
+
+  struct event {
+    event_kind kind;
+    server_id id;
+    std::uint64_t incarnation;
+  };
+
+  member& at(server_id id);
+  const member& at(server_id id) const;
+  core::config config_for(const member& m) const;
+  void schedule(std::int64_t when, event e);
+  /// Processes the next event if it is due by `limit`; false if none is.
+  bool step_once(std::int64_t limit);
+  void process(const event& e);
+  void deliver(const envelope& env);
+
+  /// Runs `input` on `m`'s node, then drains and checks its output.
+  void with_node(member& m, const std::string& what,
+                 const std::function<void(core::node&)>& input);
+  void drain(member& m, const core::node_snapshot& before);
+  void check_durable(const member& m, const envelope& env);
+  /// Applies one batch to durable storage; a violation if it does not fit.
+  void make_durable(member& m, const persist_batch& b);
+
+  void report_safety();
+  void trace(const std::string& line);
+  void mix(std::uint64_t x);
+
+  cluster_options opts_;
+  std::vector<server_id> ids_;
+  std::map<server_id, member> members_;
+  network net_;
+  rng rng_;
+  safety_checker safety_;
+  std::int64_t now_ = 0;
+  std::map<std::pair<std::int64_t, std::uint64_t>, event> events_;
+  std::uint64_t event_seq_ = 0;
+  std::vector<std::string> violations_;
+  std::deque<std::string> trace_;
+  cluster_stats stats_;
+  std::uint64_t digest_ = 1469598103934665603ULL;
+  std::uint64_t since_log_matching_ = 0;
+  std::size_t safety_reported_ = 0;
+};
+
+// -- randomized scenarios -----------------------------------------------------
+
+struct scenario {
+  const char* name = "scenario";
+  std::uint32_t servers = 3;
+  /// Simulated duration of the fault phase, ms.
+  std::int64_t duration_ms = 3000;
+  /// Chance per client step (every 5..30 ms) of a fault, per mille.
+  int fault_per_mille = 80;
+  bool partitions = true;
+  bool crashes = true;
+  /// Toggle a lossy, reordering, duplicating network on and off.
+  bool unreliable = false;
+  /// Isolate the current leader as a preferred fault (leader churn).
+  bool target_leader = false;
+  /// Chance, per command accepted by a leader, of crashing that leader
+  /// 0..max_persist_delay ms later -- while its write may still be in
+  /// flight -- per mille.
+  int crash_after_propose_per_mille = 0;
+  /// Persist delays are drawn per run from [0, max_persist_delay] ms:
+  /// longer delays widen the window in which a crash loses acknowledged-by-
+  /// nobody writes.
+  std::int64_t max_persist_delay = 20;
+  /// Client steps are every [min_gap, max_gap] ms.
+  std::int64_t min_gap = 5;
+  std::int64_t max_gap = 30;
+  /// Chance per run that the normal network reorders (long delays), per
+  /// mille.
+  int reorder_per_mille = 0;
+  /// Time allowed after healing for a command to commit everywhere, ms.
+  std::int64_t recovery_ms = 20000;
+};
+
+struct scenario_result {
+  bool ok = true;
+  std::string report;
+  cluster_stats stats;
+  network::counters net;
+  std::uint64_t digest = 0;
+  index_t committed;
+};
+
+/// Runs `sc` with `seed`: random proposals and faults, then heal everything
+/// and require that a new command commits and is applied on every server.
+scenario_result run_scenario(const scenario& sc, std::uint64_t seed,
+                             bool trace = false);
+
+} // namespace raft::sim
