@@ -1,0 +1,107 @@
+// persister_actor: load, group commit (one sync per mailbox drain, STYLE
+// habit 10), ordered acknowledgements, and loud failure.
+#include <catch2/catch.hpp>
+
+#include "actors/persister_actor.hpp"
+#include "tests/actors/caf_fixture.hpp"
+
+using namespace raft;
+using namespace raft::test;
+using raft::actors::persister_actor;
+
+namespace {
+
+/// A batch appending entry `index` in `term`.
+persist_batch append_one(std::uint64_t term, std::uint64_t index) {
+  persist_batch b;
+  b.hard_state = hard_state{term_t{term}, server_id{1}};
+  b.entries = {entry(term, index, "cmd" + std::to_string(index))};
+  b.last = log_id{term_t{term}, index_t{index}};
+  return b;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(caf_fixture,
+                 "persister: batches queued in one drain share one sync",
+                 "[persister][group-commit]") {
+  auto store = std::make_shared<counting_store>();
+  auto p = sys.spawn(persister_actor, store);
+  constexpr std::uint64_t n = 5;
+  for (std::uint64_t i = 1; i <= n; ++i)
+    self->send(p, append_one(1, i));
+  sched.run();
+  CHECK(store->writes == static_cast<int>(n));
+  CHECK(store->syncs == 1);
+  // One acknowledgement per batch, in order.
+  for (std::uint64_t i = 1; i <= n; ++i)
+    CHECK(receive_now<persisted>() == persisted{term_t{1}, index_t{i}});
+  CHECK(self_mailbox_empty());
+  // A later batch gets a sync of its own.
+  self->send(p, append_one(2, n + 1));
+  sched.run();
+  CHECK(store->syncs == 2);
+  CHECK(receive_now<persisted>() == persisted{term_t{2}, index_t{n + 1}});
+  // Everything acknowledged is durable.
+  auto st = store->inner.load();
+  CHECK(st.entries.size() == n + 1);
+  CHECK(st.hard.current_term == term_t{2});
+}
+
+TEST_CASE_METHOD(caf_fixture, "persister: load returns the durable state",
+                 "[persister]") {
+  auto store = std::make_shared<counting_store>();
+  store->inner.write(append_one(3, 1));
+  store->inner.sync();
+  store->inner.write(append_one(3, 2)); // staged only: not loaded
+  auto p = sys.spawn(persister_actor, store);
+  self->send(p, load_atom::value);
+  sched.run();
+  bool got = false;
+  self->receive(
+    [&](hard_state& h, log_id& base, log_entries& es) {
+      got = true;
+      CHECK(h.current_term == term_t{3});
+      CHECK(base == log_id{});
+      REQUIRE(es.size() == 1);
+      CHECK(es[0].index == index_t{1});
+    },
+    caf::after(std::chrono::seconds(0)) >> [] {});
+  CHECK(got);
+}
+
+TEST_CASE_METHOD(caf_fixture,
+                 "persister: a store failure acknowledges nothing and stops",
+                 "[persister][failure]") {
+  auto store = std::make_shared<counting_store>();
+  SECTION("sync fails") {
+    store->fail_syncs = true;
+  }
+  SECTION("write fails") {
+    store->fail_writes = true;
+  }
+  auto p = sys.spawn(persister_actor, store);
+  self->monitor(p);
+  self->send(p, append_one(1, 1));
+  self->send(p, append_one(1, 2));
+  sched.run();
+  auto dm = receive_now<caf::down_msg>();
+  CHECK(dm.source == p.address());
+  CHECK(dm.reason != caf::exit_reason::normal);
+  CHECK(self_mailbox_empty()); // no persisted
+}
+
+TEST_CASE_METHOD(caf_fixture,
+                 "persister: a batch that does not fit the log is fatal",
+                 "[persister][failure]") {
+  auto store = std::make_shared<persistence::memory_store>();
+  auto p = sys.spawn(persister_actor, store);
+  self->monitor(p);
+  self->send(p, append_one(1, 1));
+  self->send(p, append_one(1, 3)); // a gap
+  sched.run();
+  auto dm = receive_now<caf::down_msg>();
+  CHECK(dm.reason != caf::exit_reason::normal);
+  CHECK(self_mailbox_empty());
+  CHECK(store->load().entries.empty()); // nothing was synced
+}
