@@ -1,0 +1,427 @@
+// Lifecycle, servers, network control, time and bookkeeping of the cluster.
+// The config.go checks are in cluster_checks.cpp.
+#include "tests/kit/cluster.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <caf/scheduler/test_coordinator.hpp>
+#include <catch2/catch.hpp>
+
+#include "messages/type_ids.hpp"
+
+namespace raft::testing {
+
+namespace {
+
+/// How long a real-time query may take before the test fails.
+constexpr auto query_timeout = std::chrono::seconds{10};
+
+/// 6.5840's per-test limit (real-time mode only).
+constexpr auto test_time_limit = std::chrono::seconds{120};
+
+/// Interval of every node's election timer.
+constexpr auto tick_interval = std::chrono::milliseconds{10};
+
+std::uint64_t pick_seed() {
+  std::random_device rd;
+  std::uint64_t x = 0;
+  while (x == 0)
+    x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return x;
+}
+
+} // namespace
+
+const char* to_string(clock_mode x) {
+  return x == clock_mode::simulated ? "simulated" : "real_time";
+}
+
+// -- construction and destruction ------------------------------------------------
+
+cluster::cluster(cluster_options opts)
+  : opts_(opts), seed_(opts.seed != 0 ? opts.seed : pick_seed()) {
+  if (opts_.servers < 1)
+    fail("cluster: servers must be >= 1");
+  if (opts_.snapshots)
+    fail("cluster: the snapshotting applier is not supported yet");
+  if (opts_.storage != storage_kind::memory)
+    fail("cluster: only storage_kind::memory is supported yet");
+  rng_.seed(seed_ ^ 0x9e3779b97f4a7c15ull);
+  cfg_ = std::make_unique<caf::actor_system_config>();
+  raft::register_types(*cfg_);
+  if (opts_.clock == clock_mode::simulated)
+    cfg_->set("scheduler.policy", caf::atom("testing"));
+  else
+    cfg_->set("scheduler.max-threads", 2);
+  sys_ = std::make_unique<caf::actor_system>(*cfg_);
+  try {
+    if (opts_.clock == clock_mode::simulated)
+      sched_ = &dynamic_cast<caf::scheduler::test_coordinator&>(
+        sys_->scheduler());
+    self_ = std::make_unique<caf::scoped_actor>(*sys_, true);
+    auto n = opts_.servers;
+    stats_ = std::make_shared<network_stats>(n);
+    network_config ncfg;
+    ncfg.servers = n;
+    ncfg.seed = seed_;
+    ncfg.reliable = !opts_.unreliable;
+    ncfg.stats = stats_;
+    net_ = spawn_network(*sys_, std::move(ncfg));
+    applied_ = std::make_shared<apply_log>(n);
+    slots_.resize(static_cast<std::size_t>(n));
+    start_ = now();
+    t0_ = start_;
+    for (int i = 0; i < n; ++i) {
+      slots_[static_cast<std::size_t>(i)].store
+        = std::make_shared<persistence::memory_store>();
+      start_server(i);
+    }
+    for (int i = 0; i < n; ++i)
+      connect(i);
+  } catch (...) {
+    shutdown();
+    throw;
+  }
+}
+
+cluster::~cluster() {
+  auto too_long = opts_.clock == clock_mode::real_time
+                  && now() - start_ > test_time_limit;
+  shutdown();
+  // Report what the nodes did until they stopped (Go: log.Fatalf in the
+  // applier; ours are recorded and reported here at the latest).
+  // FAIL_CHECK does not throw: this may run while a failure unwinds.
+  if (applied_) {
+    auto err = applied_->first_error();
+    if (!err.empty())
+      FAIL_CHECK(err << "\n  " << replay_hint());
+  }
+  if (too_long)
+    FAIL_CHECK("test took longer than 120 seconds\n  " << replay_hint());
+}
+
+void cluster::shutdown() noexcept {
+  if (!sys_)
+    return;
+  for (auto& s : slots_) {
+    if (s.node) {
+      actors::stop_node(*s.node);
+      s.node.reset();
+    }
+  }
+  if (net_)
+    caf::anon_send_exit(net_, caf::exit_reason::kill);
+  net_ = nullptr;
+  if (sched_)
+    sched_->run();
+  self_.reset();
+  // Waits for every actor: all of them received an exit above.
+  sys_.reset();
+  sched_ = nullptr;
+  cfg_.reset();
+}
+
+// -- servers ---------------------------------------------------------------------
+
+void cluster::start_server(int i) {
+  auto& s = slots_[static_cast<std::size_t>(i)];
+  auto incarnation = applied_->new_incarnation(i);
+  actors::node_options o;
+  o.raft.id = server_id{static_cast<std::uint32_t>(i + 1)};
+  for (int j = 0; j < servers(); ++j)
+    o.raft.members.emplace_back(static_cast<std::uint32_t>(j + 1));
+  // seed + id for the first instance; a restart draws fresh timeouts.
+  o.raft.rng_seed = seed_ + static_cast<std::uint64_t>(i + 1)
+                    + s.starts * 0x9e3779b97f4a7c15ull;
+  o.tick_interval = tick_interval;
+  o.store = s.store;
+  o.transport = net_;
+  o.make_state_machine = [log = applied_, i, incarnation] {
+    return std::make_unique<applier>(log, i, incarnation);
+  };
+  s.node = actors::spawn_node(*sys_, std::move(o));
+  ++s.starts;
+  control(net_attach_atom::value, static_cast<int32_t>(i), s.node->peer);
+}
+
+void cluster::crash(int i) {
+  check_index(i);
+  disconnect(i);
+  control(net_detach_atom::value, static_cast<int32_t>(i));
+  auto& s = slots_[static_cast<std::size_t>(i)];
+  // Only what was synced survives; the old instance keeps the old store.
+  s.store = s.store->durable_copy();
+  applied_->end_incarnation(i);
+  if (s.node) {
+    actors::stop_node(*s.node);
+    s.node.reset();
+  }
+  if (sched_)
+    sched_->run();
+}
+
+void cluster::restart(int i) {
+  crash(i);
+  start_server(i);
+}
+
+void cluster::connect(int i) {
+  check_index(i);
+  slots_[static_cast<std::size_t>(i)].connected = true;
+  control(net_connect_atom::value, static_cast<int32_t>(i), true);
+}
+
+void cluster::disconnect(int i) {
+  check_index(i);
+  slots_[static_cast<std::size_t>(i)].connected = false;
+  control(net_connect_atom::value, static_cast<int32_t>(i), false);
+}
+
+void cluster::set_unreliable(bool unreliable) {
+  control(net_reliable_atom::value, !unreliable);
+}
+
+void cluster::set_long_reordering(bool long_reordering) {
+  control(net_reorder_atom::value, long_reordering);
+}
+
+bool cluster::connected(int i) const {
+  check_index(i);
+  return slots_[static_cast<std::size_t>(i)].connected;
+}
+
+bool cluster::alive(int i) const {
+  check_index(i);
+  return slots_[static_cast<std::size_t>(i)].node.has_value();
+}
+
+void cluster::check_index(int i) const {
+  if (i < 0 || i >= servers())
+    fail("no server " + std::to_string(i) + " in a cluster of "
+         + std::to_string(servers()));
+}
+
+const actors::node_handles& cluster::running(int i) const {
+  check_index(i);
+  auto& s = slots_[static_cast<std::size_t>(i)];
+  if (!s.node)
+    fail("server " + std::to_string(i) + " is crashed");
+  return *s.node;
+}
+
+// -- queries ---------------------------------------------------------------------
+
+template <class F, class... Ts>
+void cluster::query(const caf::actor& dest, const std::string& what, F f,
+                    Ts&&... xs) {
+  auto& self = *self_;
+  std::optional<caf::error> err;
+  auto on_error = [&](caf::error& e) { err = std::move(e); };
+  if (sched_) {
+    // Nothing runs concurrently: after run(), the answer is in our mailbox
+    // or will never come.
+    auto h = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    sched_->run();
+    if (self->mailbox().empty())
+      fail(what + ": no answer");
+    h.receive(f, on_error);
+  } else {
+    self->request(dest, query_timeout, std::forward<Ts>(xs)...)
+      .receive(f, on_error);
+  }
+  if (err)
+    fail(what + ": " + sys_->render(*err));
+}
+
+template <class... Ts>
+void cluster::control(Ts&&... xs) {
+  query(net_, "network control", [](caf::ok_atom) {},
+        std::forward<Ts>(xs)...);
+}
+
+start_result cluster::start(int i, const std::string& cmd) {
+  start_result r{0, 0, false};
+  query(running(i).peer, "Start() on server " + std::to_string(i),
+        [&](propose_result& x) {
+          r = start_result{x.index.value, x.term.value, x.is_leader};
+        },
+        propose_atom::value, cmd);
+  return r;
+}
+
+std::vector<start_result>
+cluster::start_all(int i, const std::vector<std::string>& cmds) {
+  auto& peer = running(i).peer;
+  auto& self = *self_;
+  using handle_type = decltype(self->request(peer, caf::infinite,
+                                             propose_atom::value,
+                                             std::string{}));
+  std::vector<handle_type> handles;
+  for (auto& cmd : cmds) {
+    auto timeout = sched_ ? caf::duration{caf::infinite}
+                          : caf::duration{query_timeout};
+    handles.push_back(self->request(peer, timeout, propose_atom::value, cmd));
+  }
+  if (sched_)
+    sched_->run();
+  std::vector<start_result> result;
+  for (auto& h : handles) {
+    std::optional<caf::error> err;
+    h.receive(
+      [&](propose_result& x) {
+        result.push_back({x.index.value, x.term.value, x.is_leader});
+      },
+      [&](caf::error& e) { err = std::move(e); });
+    if (err)
+      fail("Start() on server " + std::to_string(i) + ": "
+           + sys_->render(*err));
+  }
+  return result;
+}
+
+peer_status cluster::status(int i) {
+  peer_status r;
+  query(running(i).peer, "GetState() on server " + std::to_string(i),
+        [&](peer_status& x) { r = std::move(x); }, caf::get_atom::value,
+        status_atom::value);
+  return r;
+}
+
+std::pair<std::uint64_t, bool> cluster::get_state(int i) {
+  auto st = status(i);
+  return {st.term.value, st.role == role::leader};
+}
+
+// -- statistics ------------------------------------------------------------------
+
+std::uint64_t cluster::rpc_count(int i) const {
+  check_index(i);
+  return stats_->rpc_count(i);
+}
+
+std::uint64_t cluster::rpc_total() const {
+  return stats_->rpc_total();
+}
+
+std::uint64_t cluster::bytes_total() const {
+  return stats_->bytes_total();
+}
+
+std::size_t cluster::log_size() const {
+  std::size_t result = 0;
+  for (auto& s : slots_)
+    result = std::max(result, s.store->raft_state_size());
+  return result;
+}
+
+// -- time ------------------------------------------------------------------------
+
+void cluster::sleep(std::chrono::milliseconds d) {
+  if (!sched_) {
+    std::this_thread::sleep_for(d);
+    check_apply_errors();
+    return;
+  }
+  // Fire timers one time point at a time, each followed by running every
+  // runnable actor, so the order of events is exactly that of virtual time.
+  auto& clk = sched_->clock();
+  auto target = clk.now() + d;
+  sched_->run();
+  for (;;) {
+    auto& pending = clk.schedule();
+    if (pending.empty() || pending.begin()->first > target)
+      break;
+    auto next = pending.begin()->first;
+    auto now = clk.now();
+    sched_->advance_time(next > now ? next - now : caf::timespan{0});
+    sched_->run();
+  }
+  if (target > clk.now())
+    sched_->advance_time(target - clk.now());
+  sched_->run();
+  check_apply_errors();
+}
+
+cluster::time_point cluster::now() const {
+  if (sched_)
+    return sched_->clock().now();
+  return std::chrono::steady_clock::now();
+}
+
+// -- test bookkeeping ------------------------------------------------------------
+
+void cluster::begin(const std::string& desc) {
+  std::cout << desc << " ...  [seed=" << seed_ << " clock="
+            << to_string(opts_.clock) << "]" << std::endl;
+  t0_ = now();
+  rpcs0_ = rpc_total();
+  bytes0_ = bytes_total();
+  max_index0_ = applied_->max_index();
+}
+
+void cluster::end() {
+  check_timeout();
+  check_apply_errors();
+  auto t = std::chrono::duration<double>(now() - t0_).count();
+  char buf[128];
+  std::snprintf(buf, sizeof(buf), "  ... Passed --  %4.1f  %d %4llu %7llu %4llu",
+                t, servers(),
+                static_cast<unsigned long long>(rpc_total() - rpcs0_),
+                static_cast<unsigned long long>(bytes_total() - bytes0_),
+                static_cast<unsigned long long>(applied_->max_index()
+                                                - max_index0_));
+  std::cout << buf << std::endl;
+}
+
+void cluster::check_apply_errors() const {
+  if (auto err = applied_->first_error(); !err.empty())
+    fail(err);
+  if (auto n = stats_->serialization_errors(); n > 0)
+    fail("network: " + std::to_string(n)
+         + " messages could not be serialized (byte counts are wrong)");
+}
+
+void cluster::check_timeout() {
+  if (opts_.clock == clock_mode::real_time && now() - start_ > test_time_limit)
+    fail("test took longer than 120 seconds");
+}
+
+std::uint64_t cluster::random() {
+  return rng_() >> 1;
+}
+
+std::string cluster::random_string(std::size_t n) {
+  static constexpr char alphabet[]
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string result;
+  result.reserve(n);
+  for (std::size_t k = 0; k < n; ++k)
+    result += alphabet[rng_() % 64];
+  return result;
+}
+
+std::string cluster::replay_hint() const {
+  std::string test = "<test>";
+  std::string binary = "<test binary>";
+  if (auto* capture = Catch::getCurrentContext().getResultCapture())
+    test = capture->getCurrentTestName();
+  if (auto cfg = Catch::getCurrentContext().getConfig())
+    binary = cfg->name();
+  std::ostringstream os;
+  os << "seed=" << seed_ << " clock=" << to_string(opts_.clock)
+     << "; replay: RAFT_SEED=" << seed_ << " " << binary << " --clock "
+     << to_string(opts_.clock) << " \"" << test << "\"";
+  return os.str();
+}
+
+void cluster::fail(const std::string& what) const {
+  FAIL(what << "\n  " << replay_hint());
+  throw std::logic_error(what); // not reached: FAIL throws
+}
+
+} // namespace raft::testing
