@@ -44,8 +44,10 @@ int cluster::check_one_leader() {
       if (term > last_term_with_leader)
         last_term_with_leader = term;
     }
-    if (!leaders.empty())
+    if (!leaders.empty()) {
+      passed("check_one_leader");
       return leaders[last_term_with_leader][0];
+    }
   }
   fail("expected one leader, got none");
 }
@@ -62,6 +64,7 @@ std::uint64_t cluster::check_terms() {
         fail("servers disagree on term");
     }
   }
+  passed("check_terms");
   return term.value_or(0);
 }
 
@@ -72,6 +75,7 @@ void cluster::check_no_leader() {
       fail("expected no leader among connected servers, but "
            + std::to_string(i) + " claims to be leader");
   }
+  passed("check_no_leader");
 }
 
 std::pair<int, std::optional<std::string>>
@@ -121,6 +125,7 @@ std::int64_t cluster::wait(std::uint64_t index, int n,
   auto value = std::strtoll(first, &last, 10);
   if (cmd->empty() || *last != '\0' || errno != 0)
     fail("value " + printable_cmd(*cmd) + " is not an int");
+  passed("wait");
   return value;
 }
 
@@ -147,8 +152,10 @@ std::uint64_t cluster::one(const std::string& cmd, int expected_servers,
       auto t1 = now();
       while (now() - t1 < seconds{2}) {
         auto [nd, cmd1] = n_committed(*index);
-        if (nd > 0 && nd >= expected_servers && cmd1 == cmd)
+        if (nd > 0 && nd >= expected_servers && cmd1 == cmd) {
+          passed("one");
           return *index; // and it was the command we submitted.
+        }
         sleep(milliseconds{20});
       }
       if (!retry)
