@@ -48,6 +48,15 @@ void flush(persister_actor_type* self) {
 
 caf::behavior persister_actor(persister_actor_type* self,
                               std::shared_ptr<persistence::store> store) {
+  return persister_actor_with_policy(self, std::move(store),
+                                     flush_policy::group_commit);
+}
+
+caf::behavior
+persister_actor_with_policy(persister_actor_type* self,
+                            std::shared_ptr<persistence::store> store,
+                            flush_policy policy) {
+  self->state.policy = policy;
   if (!store) {
     fail(self, "spawned without a store");
     return {};
@@ -69,6 +78,10 @@ caf::behavior persister_actor(persister_actor_type* self,
       st.pending.push_back(
         {std::move(batch),
          caf::actor_cast<caf::actor>(self->current_sender())});
+      if (st.policy == flush_policy::sync_each_batch) {
+        flush(self);
+        return;
+      }
       if (!st.flush_scheduled) {
         st.flush_scheduled = true;
         self->send(self, flush_atom::value);

@@ -31,6 +31,15 @@
 
 namespace raft::actors {
 
+/// How the persister flushes.
+enum class flush_policy {
+  /// One store.sync() per mailbox drain (the default; see above).
+  group_commit,
+  /// One store.sync() per batch, at once: the baseline the benchmark
+  /// (bench/persister_bench) compares group commit against.
+  sync_each_batch,
+};
+
 struct persister_state {
   /// Actor name (CAF uses it in error messages).
   static inline const char* name = "raft.persister";
@@ -52,6 +61,8 @@ struct persister_state {
   /// A (flush_atom) is in the mailbox. Invariant: true whenever pending is
   /// non-empty (between handlers).
   bool flush_scheduled = false;
+  /// Set at spawn.
+  flush_policy policy = flush_policy::group_commit;
 
   // -- counters (volatile, for tests and diagnostics) -------------------------
 
@@ -66,5 +77,12 @@ using persister_actor_type = caf::stateful_actor<persister_state>;
 /// Spawn with `sys.spawn(persister_actor, store)`; `store` must not be null.
 caf::behavior persister_actor(persister_actor_type* self,
                               std::shared_ptr<persistence::store> store);
+
+/// The same with an explicit flush policy:
+/// `sys.spawn(persister_actor_with_policy, store, flush_policy::...)`.
+caf::behavior
+persister_actor_with_policy(persister_actor_type* self,
+                            std::shared_ptr<persistence::store> store,
+                            flush_policy policy);
 
 } // namespace raft::actors

@@ -48,6 +48,24 @@ TEST_CASE_METHOD(caf_fixture,
   CHECK(st.hard.current_term == term_t{2});
 }
 
+TEST_CASE_METHOD(caf_fixture,
+                 "persister: sync_each_batch syncs every batch on its own",
+                 "[persister][group-commit]") {
+  auto store = std::make_shared<counting_store>();
+  auto p = sys.spawn(actors::persister_actor_with_policy, store,
+                     actors::flush_policy::sync_each_batch);
+  constexpr std::uint64_t n = 5;
+  for (std::uint64_t i = 1; i <= n; ++i)
+    self->send(p, append_one(1, i));
+  sched.run();
+  CHECK(store->writes == static_cast<int>(n));
+  CHECK(store->syncs == static_cast<int>(n));
+  for (std::uint64_t i = 1; i <= n; ++i)
+    CHECK(receive_now<persisted>() == persisted{term_t{1}, index_t{i}});
+  CHECK(self_mailbox_empty());
+  CHECK(store->inner.load().entries.size() == n);
+}
+
 TEST_CASE_METHOD(caf_fixture, "persister: load returns the durable state",
                  "[persister]") {
   auto store = std::make_shared<counting_store>();
