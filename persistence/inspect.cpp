@@ -1,0 +1,106 @@
+// inspect_directory: the read-only view of a data directory (raft-inspect).
+// Same checks as disk_store recovery, but it never writes, never takes LOCK
+// and never truncates: it reports the first problem instead.
+#include "persistence/disk_store.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace raft::persistence {
+
+inspection inspect_directory(const std::string& dir_arg,
+                             std::shared_ptr<file_system> fs) {
+  if (!fs)
+    fs = default_file_system();
+  auto dir = dir_arg;
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
+  auto path = [&](const std::string& name) { return dir + "/" + name; };
+  inspection r;
+  auto bad = [&](const std::string& file, std::uint64_t offset,
+                 const std::string& why, bool tail) {
+    r.ok = false;
+    r.bad_file = file;
+    r.bad_offset = offset;
+    r.bad_reason = why;
+    r.bad_is_tail = tail;
+  };
+  auto names = fs->list_directory(dir);
+  auto has = [&](const char* name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  // IDENTITY
+  if (has(format::identity_file)) {
+    r.has_identity = true;
+    try {
+      auto id =
+        format::decode_identity(fs->read_file(path(format::identity_file)));
+      r.format_version = id.format_version;
+      r.cluster_id = id.cluster_id;
+      r.node = id.node;
+    } catch (const std::exception& e) {
+      bad(format::identity_file, 0, e.what(), false);
+      return r;
+    }
+  }
+  // HARDSTATE
+  if (has(format::hard_state_file)) {
+    r.has_hard_state = true;
+    try {
+      auto hs = format::decode_hard_state(
+        fs->read_file(path(format::hard_state_file)));
+      r.hard = hs.hard;
+      r.base = hs.base;
+    } catch (const std::exception& e) {
+      bad(format::hard_state_file, 0, e.what(), false);
+      return r;
+    }
+  }
+  r.first_index = r.base.index.next();
+  r.last_index = r.base.index;
+  // Segments
+  std::map<std::uint64_t, std::string> files;
+  for (auto& n : names)
+    if (auto first = format::parse_segment_name(n))
+      files.emplace(first->value, n);
+  auto expected = r.base.index.next();
+  std::size_t k = 0;
+  for (auto& [first_value, name] : files) {
+    bool last = ++k == files.size();
+    index_t first{first_value};
+    if (first != expected) {
+      bad(name, 0,
+          "gap in segment indexes: expected a segment starting at "
+            + to_string(expected) + ", found one starting at "
+            + to_string(first),
+          false);
+      return r;
+    }
+    std::string bytes;
+    try {
+      bytes = fs->read_file(path(name));
+    } catch (const std::exception& e) {
+      bad(name, 0, e.what(), false);
+      return r;
+    }
+    auto scan = format::scan_segment(bytes, first, last);
+    segment_info info;
+    info.file = name;
+    info.first_index = first;
+    info.last_index = index_t{first.value - 1 + scan.entries.size()};
+    info.bytes = bytes.size();
+    info.records = scan.entries.size();
+    r.segments.push_back(info);
+    r.last_index = info.last_index;
+    for (auto& e : scan.entries)
+      r.entries.push_back(std::move(e));
+    if (scan.bad) {
+      bad(name, scan.bad_offset, scan.bad_reason, scan.bad_is_tail);
+      return r;
+    }
+    expected = info.last_index.next();
+  }
+  return r;
+}
+
+} // namespace raft::persistence
