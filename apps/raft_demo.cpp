@@ -1,7 +1,9 @@
 // raft-demo: the main job. A cluster of Raft nodes in one process (five by
 // default), no configuration needed. It elects a leader, submits commands,
 // kills the leader, shows the new election, restarts the old leader, waits
-// for every log to converge, and prints a timeline and a summary.
+// for every log to converge, and prints a timeline and a summary. With
+// --data-dir the nodes keep their state on disk (disk_store), and the demo
+// finally stops the whole cluster and starts it again from the directory.
 //
 // Exit status: 0 when every node applied the same commands in the same order,
 // 1 otherwise, 2 on bad usage.
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -30,115 +33,15 @@
 #include "actors/transport.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
+#include "persistence/disk_store.hpp"
 #include "persistence/memory_store.hpp"
+#include "apps/raft_demo_cli.hpp"
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-// -- command line ---------------------------------------------------------------
-
-struct demo_options {
-  int nodes = 5;
-  std::uint64_t seed = 0;
-  int commands = 20; // per phase
-};
-
-void print_help() {
-  std::cout
-    << "usage: raft-demo [--nodes N] [--seed S] [--commands C]\n"
-       "\n"
-       "Runs a Raft cluster of N nodes (default 5, 1..9) in one process:\n"
-       "elects a leader, submits C commands (default 20), kills the leader,\n"
-       "waits for a new election, submits C more, restarts the old leader\n"
-       "from its persisted state and waits until every node has applied the\n"
-       "same commands. Prints a timeline and a summary.\n"
-       "\n"
-       "  --nodes N     cluster size (1..9, default 5)\n"
-       "  --seed S      seed of the election timeouts (default: random)\n"
-       "  --commands C  commands per phase (1..10000, default 20)\n"
-       "  --help        this text\n"
-       "\n"
-       "Exit status: 0 when all nodes applied the same commands, 1 when not,\n"
-       "2 on bad usage.\n";
-}
-
-std::optional<long long> parse_int(const std::string& s) {
-  try {
-    std::size_t used = 0;
-    auto v = std::stoll(s, &used);
-    if (used != s.size())
-      return std::nullopt;
-    return v;
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-/// Returns the options, or an exit code when the program should stop.
-std::variant<demo_options, int> parse_args(int argc, char** argv) {
-  demo_options opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* name) -> std::optional<long long> {
-      std::string v;
-      auto eq = arg.find('=');
-      if (eq != std::string::npos) {
-        v = arg.substr(eq + 1);
-      } else if (i + 1 < argc) {
-        v = argv[++i];
-      } else {
-        std::cerr << "raft-demo: " << name
-                  << " needs a value (see raft-demo --help)\n";
-        return std::nullopt;
-      }
-      auto n = parse_int(v);
-      if (!n)
-        std::cerr << "raft-demo: " << name << " takes a whole number, got '"
-                  << v << "' (see raft-demo --help)\n";
-      return n;
-    };
-    auto is = [&](const char* name) {
-      return arg == name || arg.rfind(std::string(name) + "=", 0) == 0;
-    };
-    if (arg == "--help" || arg == "-h") {
-      print_help();
-      return 0;
-    } else if (is("--nodes")) {
-      auto n = value("--nodes");
-      if (!n)
-        return 2;
-      if (*n < 1 || *n > 9) {
-        std::cerr << "raft-demo: --nodes must be between 1 and 9, got " << *n
-                  << "\n";
-        return 2;
-      }
-      opts.nodes = static_cast<int>(*n);
-    } else if (is("--seed")) {
-      auto n = value("--seed");
-      if (!n)
-        return 2;
-      opts.seed = static_cast<std::uint64_t>(*n);
-    } else if (is("--commands")) {
-      auto n = value("--commands");
-      if (!n)
-        return 2;
-      if (*n < 1 || *n > 10000) {
-        std::cerr << "raft-demo: --commands must be between 1 and 10000\n";
-        return 2;
-      }
-      opts.commands = static_cast<int>(*n);
-    } else {
-      std::cerr << "raft-demo: unknown argument '" << arg
-                << "' (see raft-demo --help)\n";
-      return 2;
-    }
-  }
-  if (opts.seed == 0)
-    opts.seed = std::random_device{}() | 1u;
-  return opts;
-}
+using raft::demo::demo_options;
 
 // -- shared demo state ------------------------------------------------------------
 
@@ -224,8 +127,11 @@ public:
   int run() {
     std::cout << "raft-demo: " << opts_.nodes << " nodes, seed " << opts_.seed
               << " (replay with --seed " << opts_.seed << ")\n\ntimeline:\n";
+    if (!opts_.data_dir.empty() && !make_data_dir())
+      return 1;
     for (int i = 1; i <= opts_.nodes; ++i) {
-      stores_[i] = std::make_shared<raft::persistence::memory_store>();
+      if (!open_store(i))
+        return 1;
       start(i);
     }
     if (wait_for_leader(std::nullopt) < 0)
@@ -249,17 +155,129 @@ public:
         return fail("could not commit after the failover");
       log_->event("restarting node " + std::to_string(old)
                   + " from its persisted state");
+      if (!open_store(old))
+        return 1;
       start(old);
     }
-    return converge();
+    if (!opts_.data_dir.empty()) {
+      if (converge(false) != 0)
+        return 1;
+      if (!restart_all())
+        return 1;
+    }
+    return converge(true);
   }
 
 private:
   struct summary {
     double first_election = -1;
     double failover = -1;
+    double restart_election = -1;
     int submitted = 0;
+    /// Every command acknowledged in this run (a --data-dir may also hold
+    /// an earlier run's commands).
+    std::vector<std::string> acknowledged;
   };
+
+  // -- storage ------------------------------------------------------------------
+
+  bool make_data_dir() {
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.data_dir, ec);
+    if (ec) {
+      std::cerr << "raft-demo: cannot create --data-dir " << opts_.data_dir
+                << ": " << ec.message() << "\n";
+      return false;
+    }
+    // The cluster's membership is not stored yet (membership changes are a
+    // later issue): a directory of a cluster of another size is refused
+    // rather than silently re-read with different majorities.
+    int found = 0;
+    bool others = false;
+    for (auto& entry : std::filesystem::directory_iterator(opts_.data_dir, ec)) {
+      auto name = entry.path().filename().string();
+      if (name.rfind("node-", 0) != 0)
+        continue;
+      ++found;
+      auto id = std::atoi(name.c_str() + 5);
+      others = others || id < 1 || id > opts_.nodes;
+    }
+    if (found > 0 && (others || found != opts_.nodes)) {
+      std::cerr << "raft-demo: " << opts_.data_dir << " holds " << found
+                << " node directories, but --nodes is " << opts_.nodes
+                << "; run with the cluster size it was created with, or use"
+                   " another --data-dir\n";
+      return false;
+    }
+    return true;
+  }
+
+  /// Opens node i's store: memory, or its disk_store (recovering it). On a
+  /// refusal (foreign or corrupt directory, held LOCK) prints the store's
+  /// one-line reason and returns false.
+  bool open_store(int i) {
+    if (opts_.data_dir.empty()) {
+      if (!stores_.count(i)) // a restart keeps the memory store
+        stores_[i] = std::make_shared<raft::persistence::memory_store>();
+      return true;
+    }
+    // A restarted process: the old instance's store dies first.
+    if (auto it = stores_.find(i); it != stores_.end()) {
+      static_cast<raft::persistence::disk_store&>(*it->second).crash();
+      stores_.erase(it);
+    }
+    raft::persistence::disk_options d;
+    d.dir = opts_.data_dir + "/node-" + std::to_string(i);
+    d.cluster_id = "raft-demo";
+    d.node = raft::server_id{static_cast<std::uint32_t>(i)};
+    try {
+      auto store = raft::persistence::disk_store::open(d);
+      auto& r = store->recovery();
+      std::ostringstream what;
+      what << "node " << i << " opened " << d.dir << ": ";
+      if (r.created)
+        what << "new data directory";
+      else
+        what << "log " << raft::to_string(r.first_index) << ".."
+             << raft::to_string(r.last_index) << " in " << r.segments
+             << " segment(s)";
+      if (r.dropped_torn_tail)
+        what << "; dropped a torn tail: " << r.torn_tail_detail;
+      log_->event(what.str());
+      stores_[i] = std::move(store);
+      return true;
+    } catch (const std::exception& e) {
+      std::cerr << "raft-demo: " << e.what() << "\n";
+      return false;
+    }
+  }
+
+  /// Stops every node, closes every store, and starts the cluster again
+  /// from the data directories; then commits one more phase of commands.
+  bool restart_all() {
+    log_->event("stopping the whole cluster");
+    for (auto& [i, h] : nodes_)
+      raft::actors::stop_node(h);
+    nodes_.clear();
+    log_->event("starting the whole cluster again from " + opts_.data_dir);
+    for (int i = 1; i <= opts_.nodes; ++i) {
+      if (!open_store(i))
+        return false;
+      start(i);
+    }
+    auto since = log_->since_start();
+    if (wait_for_leader(std::nullopt) < 0) {
+      fail("no leader after the full restart");
+      return false;
+    }
+    auto elected = log_->first_leader_after(since);
+    summary_.restart_election = elected < 0 ? -1 : elected - since;
+    if (!submit_phase("c")) {
+      fail("could not commit after the full restart");
+      return false;
+    }
+    return true;
+  }
 
   caf::actor spawn_observer() {
     auto log = log_;
@@ -349,7 +367,10 @@ private:
   bool submit_phase(const std::string& tag) {
     auto t_begin = log_->since_start();
     for (int k = 0; k < opts_.commands; ++k) {
-      auto cmd = tag + std::to_string(k);
+      // Unique per run, so a --data-dir holding an earlier run's commands
+      // cannot pass for this run's.
+      auto cmd = "run" + std::to_string(opts_.seed) + "-" + tag
+                 + std::to_string(k);
       auto deadline = clock_type::now() + 10s;
       bool done = false;
       while (!done && clock_type::now() < deadline) {
@@ -382,6 +403,7 @@ private:
       if (!done)
         return false;
       ++summary_.submitted;
+      summary_.acknowledged.push_back(cmd);
     }
     log_->event("committed " + std::to_string(opts_.commands)
                 + " commands through leader node " + std::to_string(leader_)
@@ -392,7 +414,10 @@ private:
     return true;
   }
 
-  int converge() {
+  /// Waits until every node applied the same sequence and that sequence
+  /// holds every command acknowledged in this run; prints the summary when
+  /// `final`. Returns 0 when converged.
+  int converge(bool final) {
     auto deadline = clock_type::now() + 10s;
     bool same = false;
     std::map<int, std::vector<std::string>> applied;
@@ -401,11 +426,9 @@ private:
         std::lock_guard<std::mutex> guard{log_->mtx};
         applied = log_->applied;
       }
-      same = !applied.empty()
+      same = !applied.empty() && holds_acknowledged(applied.begin()->second)
              && std::all_of(applied.begin(), applied.end(), [&](auto& kv) {
-                  return kv.second == applied.begin()->second
-                         && static_cast<int>(kv.second.size())
-                              == summary_.submitted;
+                  return kv.second == applied.begin()->second;
                 });
       if (same)
         break;
@@ -414,9 +437,24 @@ private:
     if (same)
       log_->event("all " + std::to_string(applied.size())
                   + " nodes applied the same "
-                  + std::to_string(summary_.submitted) + " commands");
-    print_summary(applied, same);
+                  + std::to_string(applied.begin()->second.size())
+                  + " commands");
+    if (final || !same)
+      print_summary(applied, same);
     return same ? 0 : 1;
+  }
+
+  /// True when `seq` contains every command acknowledged in this run, in
+  /// the order they were acknowledged.
+  bool holds_acknowledged(const std::vector<std::string>& seq) const {
+    auto it = seq.begin();
+    for (auto& cmd : summary_.acknowledged) {
+      it = std::find(it, seq.end(), cmd);
+      if (it == seq.end())
+        return false;
+      ++it;
+    }
+    return true;
   }
 
   void print_summary(const std::map<int, std::vector<std::string>>& applied,
@@ -441,6 +479,9 @@ private:
     if (summary_.failover >= 0)
       std::cout << "  failover:         " << summary_.failover
                 << " s from leader kill to new leader\n";
+    if (summary_.restart_election >= 0)
+      std::cout << "  full restart:     leader " << summary_.restart_election
+                << " s after starting again from " << opts_.data_dir << "\n";
     std::cout << "  commands:         " << summary_.submitted
               << " submitted and acknowledged\n";
     for (auto& [i, cmds] : applied) {
@@ -477,7 +518,7 @@ private:
   caf::actor transport_;
   caf::actor observer_;
   std::vector<raft::server_id> members_;
-  std::map<int, std::shared_ptr<raft::persistence::memory_store>> stores_;
+  std::map<int, std::shared_ptr<raft::persistence::store>> stores_;
   std::map<int, raft::actors::node_handles> nodes_;
   int leader_ = 0;
   summary summary_;
@@ -486,7 +527,7 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = parse_args(argc, argv);
+  auto parsed = raft::demo::parse_args(argc, argv);
   if (auto* code = std::get_if<int>(&parsed))
     return *code;
   auto opts = std::get<demo_options>(parsed);
