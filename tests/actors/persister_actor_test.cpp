@@ -2,7 +2,13 @@
 // habit 10), ordered acknowledgements, and loud failure.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
 #include "actors/persister_actor.hpp"
+#include "persistence/disk_store.hpp"
+#include "persistence/faulty_file_system.hpp"
 #include "tests/actors/caf_fixture.hpp"
 
 using namespace raft;
@@ -122,4 +128,54 @@ TEST_CASE_METHOD(caf_fixture,
   CHECK(dm.reason != caf::exit_reason::normal);
   CHECK(self_mailbox_empty());
   CHECK(store->load().entries.empty()); // nothing was synced
+}
+
+TEST_CASE_METHOD(caf_fixture,
+                 "persister: disk full or EIO on the disk store acknowledges "
+                 "nothing and stops",
+                 "[persister][failure][disk]") {
+  using persistence::faulty_file_system;
+  char tmpl[] = "/tmp/caf-raft-persister-test-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = std::string{tmpl} + "/node";
+  auto fs = std::make_shared<faulty_file_system>();
+  persistence::disk_options o;
+  o.dir = dir;
+  o.cluster_id = "test";
+  o.node = server_id{1};
+  o.fs = fs;
+  std::shared_ptr<persistence::disk_store> store
+    = persistence::disk_store::open(o);
+  auto p = sys.spawn(persister_actor,
+                     std::static_pointer_cast<persistence::store>(store));
+  self->monitor(p);
+  // One batch goes through and is acknowledged.
+  self->send(p, append_one(1, 1));
+  sched.run();
+  CHECK(receive_now<persisted>() == persisted{term_t{1}, index_t{1}});
+  int err = ENOSPC;
+  SECTION("the write fails with ENOSPC") {
+    fs->inject(faulty_file_system::op::write, 1, ENOSPC, true);
+  }
+  SECTION("the fdatasync fails with EIO") {
+    err = EIO;
+    fs->inject(faulty_file_system::op::sync, 1, EIO, true);
+  }
+  INFO("errno " << err);
+  self->send(p, append_one(1, 2));
+  sched.run();
+  auto dm = receive_now<caf::down_msg>();
+  CHECK(dm.source == p.address());
+  CHECK(dm.reason != caf::exit_reason::normal);
+  CHECK(self_mailbox_empty()); // entry 2 is never acknowledged
+  // The process dies; what is on disk is entry 1 and nothing else.
+  store->crash();
+  fs->heal();
+  o.fs = nullptr;
+  auto reopened = persistence::disk_store::open(o);
+  auto st = reopened->load();
+  REQUIRE(st.entries.size() == 1);
+  CHECK(st.entries[0].index == index_t{1});
+  reopened.reset();
+  std::filesystem::remove_all(tmpl);
 }
