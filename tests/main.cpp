@@ -38,6 +38,7 @@ int main(int argc, char* argv[]) {
   std::string clock;
   std::string seeds;
   std::string seed;
+  std::string storage;
   using Catch::clara::Opt;
   auto cli = session.cli()
              | Opt(clock, "simulated|real_time")["--clock"](
@@ -45,13 +46,17 @@ int main(int argc, char* argv[]) {
              | Opt(seeds, "N")["--seeds"](
                "seeds per randomized test (default 1; env RAFT_SEEDS)")
              | Opt(seed, "S")["--seed"](
-               "replay one seed (env RAFT_SEED overrides)");
+               "replay one seed (env RAFT_SEED overrides)")
+             | Opt(storage, "memory|disk")["--storage"](
+               "store of the test kit's servers (default memory; env "
+               "RAFT_STORAGE)");
   session.cli(cli);
   if (auto rc = session.applyCommandLine(argc, argv); rc != 0)
     return rc;
   from_env("RAFT_CLOCK", clock);
   from_env("RAFT_SEEDS", seeds);
   from_env("RAFT_SEED", seed);
+  from_env("RAFT_STORAGE", storage);
   auto& opts = raft::testing::run_options::global();
   if (!clock.empty()) {
     if (clock != "simulated" && clock != "real_time") {
@@ -60,6 +65,14 @@ int main(int argc, char* argv[]) {
       return 2;
     }
     opts.clock = clock;
+  }
+  if (!storage.empty()) {
+    if (storage != "memory" && storage != "disk") {
+      std::cerr << "error: --storage must be memory or disk, got '"
+                << storage << "'\n";
+      return 2;
+    }
+    opts.storage = storage;
   }
   if (!seeds.empty()) {
     std::uint64_t n = 0;

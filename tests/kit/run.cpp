@@ -13,6 +13,8 @@ run_plan command_line_plan() {
   run_plan result;
   result.clock = opts.clock == "real_time" ? clock_mode::real_time
                                            : clock_mode::simulated;
+  result.storage = opts.storage == "disk" ? storage_kind::disk
+                                          : storage_kind::memory;
   result.seeds = opts.seed_list();
   return result;
 }
@@ -25,6 +27,7 @@ void for_each_run(const run_plan& plan, const char* desc, int servers,
     opts.servers = servers;
     opts.unreliable = unreliable;
     opts.clock = plan.clock;
+    opts.storage = plan.storage;
     opts.seed = plan.seeds[run];
     cluster c{opts};
     // Attached to every assertion of this run, failed or not.

@@ -14,13 +14,14 @@ namespace raft::testing {
 /// What a test binary was asked to run.
 struct run_plan {
   clock_mode clock = clock_mode::simulated;
+  storage_kind storage = storage_kind::memory;
   /// One run per seed, in order (0: a seed from std::random_device).
   std::vector<std::uint64_t> seeds{0};
 };
 
-/// The plan of the command line (--clock, --seeds N, --seed S and their
-/// RAFT_* environment overrides; tests/support/run_options.hpp): seeds
-/// 1..N, or just S when replaying.
+/// The plan of the command line (--clock, --storage, --seeds N, --seed S
+/// and their RAFT_* environment overrides; tests/support/run_options.hpp):
+/// seeds 1..N, or just S when replaying.
 run_plan command_line_plan();
 
 /// Runs `body` on a fresh cluster of `servers` once per seed of `plan`;

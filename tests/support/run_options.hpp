@@ -7,10 +7,13 @@
 //                                 a test may run more, e.g. the core
 //                                 simulation runs at least 200)
 //   --seed S                      replay exactly seed S
+//   --storage memory|disk         store of the test kit's servers (default
+//                                 memory; disk = a fresh temp directory each)
 //
-// The environment variables RAFT_CLOCK, RAFT_SEEDS and RAFT_SEED override the
-// command line, so a run under ctest can be changed without touching the
-// registered command lines:  RAFT_SEED=42 ctest -R 'core:sim'
+// The environment variables RAFT_CLOCK, RAFT_SEEDS, RAFT_SEED and
+// RAFT_STORAGE override the command line, so a run under ctest can be
+// changed without touching the registered command lines:
+//   RAFT_SEED=42 ctest -R 'core:sim'
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,8 @@ namespace raft::testing {
 struct run_options {
   /// "simulated" (CAF test_coordinator, virtual time) or "real_time".
   std::string clock = "simulated";
+  /// "memory" (memory_store) or "disk" (disk_store in a temp directory).
+  std::string storage = "memory";
   /// How many seeds randomized tests should try. Always >= 1.
   std::uint64_t seeds = 1;
   /// Replay this one seed instead of trying `seeds` seeds.
