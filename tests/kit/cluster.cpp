@@ -3,6 +3,10 @@
 #include "tests/kit/cluster.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include <unistd.h>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -49,8 +53,6 @@ cluster::cluster(cluster_options opts)
     fail("cluster: servers must be >= 1");
   if (opts_.snapshots)
     fail("cluster: the snapshotting applier is not supported yet");
-  if (opts_.storage != storage_kind::memory)
-    fail("cluster: only storage_kind::memory is supported yet");
   rng_.seed(seed_ ^ 0x9e3779b97f4a7c15ull);
   cfg_ = std::make_unique<caf::actor_system_config>();
   raft::register_types(*cfg_);
@@ -74,11 +76,12 @@ cluster::cluster(cluster_options opts)
     net_ = spawn_network(*sys_, std::move(ncfg));
     applied_ = std::make_shared<apply_log>(n);
     slots_.resize(static_cast<std::size_t>(n));
+    if (opts_.storage == storage_kind::disk)
+      make_data_root();
     start_ = now();
     t0_ = start_;
     for (int i = 0; i < n; ++i) {
-      slots_[static_cast<std::size_t>(i)].store
-        = std::make_shared<persistence::memory_store>();
+      slots_[static_cast<std::size_t>(i)].store = open_store(i);
       start_server(i);
     }
     for (int i = 0; i < n; ++i)
@@ -124,6 +127,59 @@ void cluster::shutdown() noexcept {
   sys_.reset();
   sched_ = nullptr;
   cfg_.reset();
+  // Every node is gone: close the stores, then remove their directories.
+  for (auto& s : slots_)
+    s.store.reset();
+  if (!data_root_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(data_root_, ec);
+    data_root_.clear();
+  }
+}
+
+/// Where disk-mode clusters put their data directories: $RAFT_KIT_DATA_DIR,
+/// else /dev/shm when it is a writable directory, else the temp directory.
+/// On tmpfs fsync costs nothing, so a simulated run exercises every line
+/// of disk_store (records, segments, truncation, recovery after a crash)
+/// at memory speed; the device's durability is the storage tests' subject
+/// (tests/persistence: power loss on sim_file_system, faults, torn tails).
+static std::filesystem::path kit_data_parent() {
+  if (const char* dir = std::getenv("RAFT_KIT_DATA_DIR"); dir && *dir)
+    return dir;
+  std::error_code ec;
+  if (std::filesystem::is_directory("/dev/shm", ec)
+      && ::access("/dev/shm", W_OK) == 0)
+    return "/dev/shm";
+  return std::filesystem::temp_directory_path();
+}
+
+void cluster::make_data_root() {
+  auto pattern = (kit_data_parent()
+                  / ("caf-raft-kit-" + std::to_string(seed_) + "-XXXXXX"))
+                   .string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    fail("cluster: cannot create a temp directory " + pattern);
+  data_root_ = pattern;
+  for (int i = 0; i < servers(); ++i)
+    slots_[static_cast<std::size_t>(i)].dir
+      = data_root_ + "/server-" + std::to_string(i);
+}
+
+std::shared_ptr<persistence::store> cluster::open_store(int i) {
+  if (opts_.storage == storage_kind::memory)
+    return std::make_shared<persistence::memory_store>();
+  persistence::disk_options o;
+  o.dir = slots_[static_cast<std::size_t>(i)].dir;
+  o.cluster_id = "kit";
+  o.node = server_id{static_cast<std::uint32_t>(i + 1)};
+  // Small segments, so the tests exercise rollover and segment deletion.
+  o.segment_bytes = 64 * 1024;
+  try {
+    return persistence::disk_store::open(std::move(o));
+  } catch (const std::exception& e) {
+    fail(std::string{"cluster: cannot open the store of server "}
+         + std::to_string(i) + ": " + e.what());
+  }
 }
 
 // -- servers ---------------------------------------------------------------------
@@ -154,15 +210,25 @@ void cluster::crash(int i) {
   disconnect(i);
   control(net_detach_atom::value, static_cast<int32_t>(i));
   auto& s = slots_[static_cast<std::size_t>(i)];
-  // Only what was synced survives; the old instance keeps the old store.
-  s.store = s.store->durable_copy();
   applied_->end_incarnation(i);
+  if (opts_.storage == storage_kind::memory) {
+    // Only what was synced survives; the old instance keeps the old store.
+    auto& mem = static_cast<persistence::memory_store&>(*s.store);
+    s.store = mem.durable_copy();
+  }
   if (s.node) {
     actors::stop_node(*s.node);
     s.node.reset();
   }
   if (sched_)
     sched_->run();
+  if (opts_.storage == storage_kind::disk) {
+    // The process dies: unsynced writes are dropped and LOCK is released;
+    // the old instance's store refuses every later call. The next instance
+    // recovers from the directory.
+    static_cast<persistence::disk_store&>(*s.store).crash();
+    s.store = open_store(i);
+  }
 }
 
 void cluster::restart(int i) {
@@ -223,15 +289,34 @@ void cluster::query(const caf::actor& dest, const std::string& what, F f,
   std::optional<caf::error> err;
   auto on_error = [&](caf::error& e) { err = std::move(e); };
   if (sched_) {
-    // Nothing runs concurrently: after run(), the answer is in our mailbox
-    // or will never come.
+    // Nothing runs concurrently. A call takes no virtual time, so it runs
+    // only what answering needs: first just the destination actor (its
+    // mailbox, in order); only if that does not answer (a node still
+    // loading its state, ...) every job in order until the answer is
+    // there. Everything else the call set in motion (a Start()'s
+    // replication, ...) goes on when time passes (sleep), as in Go, where
+    // Start() returns at once and replication takes time. Running all of
+    // it here would complete a commit in zero time, and a goroutine that
+    // loops while its commands commit at once (the churn clients) would
+    // never let virtual time advance.
     auto h = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
-    sched_->run();
+    auto* target = caf::actor_cast<caf::abstract_actor*>(dest);
+    sched_->run_jobs_filtered([target](caf::resumable* job) {
+      return dynamic_cast<caf::abstract_actor*>(job) == target;
+    });
+    while (self->mailbox().empty() && sched_->try_run_once()) {
+      // next job, in order
+    }
     if (self->mailbox().empty())
       fail(what + ": no answer");
     h.receive(f, on_error);
   } else {
-    self->request(dest, query_timeout, std::forward<Ts>(xs)...)
+    // A fresh blocking actor per query: CAF 0.17 cannot cancel a request's
+    // timeout, which arrives after the answer and would stay in a
+    // long-lived actor's mailbox for good. With thousands of queries (the
+    // churn tests' clients) every receive would scan thousands of them.
+    caf::scoped_actor tmp{*sys_, true};
+    tmp->request(dest, query_timeout, std::forward<Ts>(xs)...)
       .receive(f, on_error);
   }
   if (err)
@@ -251,6 +336,7 @@ start_result cluster::start(int i, const std::string& cmd) {
           r = start_result{x.index.value, x.term.value, x.is_leader};
         },
         propose_atom::value, cmd);
+  yield();
   return r;
 }
 
@@ -289,6 +375,7 @@ peer_status cluster::status(int i) {
   query(running(i).peer, "GetState() on server " + std::to_string(i),
         [&](peer_status& x) { r = std::move(x); }, caf::get_atom::value,
         status_atom::value);
+  yield();
   return r;
 }
 
@@ -322,6 +409,23 @@ std::size_t cluster::log_size() const {
 // -- time ------------------------------------------------------------------------
 
 void cluster::sleep(std::chrono::milliseconds d) {
+  if (sleep_hook_)
+    sleep_hook_(d);
+  else
+    pass_time(d);
+}
+
+void cluster::yield() {
+  if (sleep_hook_)
+    sleep_hook_(std::chrono::milliseconds{0});
+}
+
+void cluster::set_sleep_hook(
+  std::function<void(std::chrono::milliseconds)> hook) {
+  sleep_hook_ = std::move(hook);
+}
+
+void cluster::pass_time(std::chrono::nanoseconds d) {
   if (!sched_) {
     std::this_thread::sleep_for(d);
     check_apply_errors();
@@ -413,9 +517,11 @@ std::string cluster::replay_hint() const {
   if (auto cfg = Catch::getCurrentContext().getConfig())
     binary = cfg->name();
   std::ostringstream os;
+  auto disk = opts_.storage == storage_kind::disk;
   os << "seed=" << seed_ << " clock=" << to_string(opts_.clock)
-     << "; replay: RAFT_SEED=" << seed_ << " " << binary << " --clock "
-     << to_string(opts_.clock) << " \"" << test << "\"";
+     << (disk ? " storage=disk" : "") << "; replay: RAFT_SEED=" << seed_
+     << " " << binary << " --clock " << to_string(opts_.clock)
+     << (disk ? " --storage disk" : "") << " \"" << test << "\"";
   return os.str();
 }
 

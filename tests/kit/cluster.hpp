@@ -5,8 +5,10 @@
 //
 // - server numbers are 0..n-1; server i is raft server_id i + 1;
 // - crash(i) = disconnect, detach the instance from the network, stop it,
-//   and keep only what its store had synced (memory_store::durable_copy);
-//   the old instance can only write into the detached old store;
+//   and keep only what its store had synced: memory_store::durable_copy(),
+//   or with storage_kind::disk disk_store::crash() (unsynced writes dropped,
+//   files closed, LOCK released) and a fresh disk_store::open() of the same
+//   directory; the old instance can only write into the detached old store;
 // - restart(i) = crash(i) if alive, then a new instance on the saved store,
 //   registered with the network but NOT connected;
 // - the plain applier records every apply in logs[i] with checkLogs
@@ -19,18 +21,23 @@
 // Clock modes:
 // - simulated: CAF's test_coordinator. Virtual time only moves in sleep(),
 //   which advances the clock timer by timer (each followed by running every
-//   runnable actor), so runs are exact and reproducible from the seed;
+//   runnable actor), so runs are exact and reproducible from the seed. A
+//   query (start(), get_state(), ...) takes no virtual time and runs only
+//   its destination actor (everything, if that does not answer); what it
+//   set in motion happens when time passes, as in Go;
 // - real_time: the normal scheduler (2 threads); sleep() really sleeps and
 //   queries are blocking requests with a timeout. Each test keeps
 //   6.5840's 120 s limit.
 //
 // Every failure message names the seed and how to replay the run.
 //
-// Not thread-safe: one test thread drives a cluster.
+// Not thread-safe: one test thread drives a cluster (goroutines.hpp runs
+// Go's concurrent goroutines on several threads, one at a time).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -42,6 +49,7 @@
 
 #include "actors/node_supervisor.hpp"
 #include "messages/client_messages.hpp"
+#include "persistence/disk_store.hpp"
 #include "persistence/memory_store.hpp"
 #include "tests/kit/apply_log.hpp"
 #include "tests/kit/network_actor.hpp"
@@ -166,8 +174,22 @@ public:
 
   // -- time ---------------------------------------------------------------------
 
-  /// Real sleep, or advance virtual time by `d`.
+  /// Real sleep, or advance virtual time by `d`. While a sleep hook is set
+  /// (goroutines.hpp), the hook decides what runs meanwhile.
   void sleep(std::chrono::milliseconds d);
+
+  /// sleep() without the hook: really sleeps, or advances virtual time.
+  void pass_time(std::chrono::nanoseconds d);
+
+  /// Routes every sleep() through `hook` (empty: no hook). The hook must
+  /// let time pass with pass_time(). Used by goroutines (goroutines.hpp).
+  void set_sleep_hook(std::function<void(std::chrono::milliseconds)> hook);
+
+  /// Go's preemption point: with a sleep hook, sleep(0) -- other
+  /// goroutines whose time has come run first. start() and status() (so
+  /// get_state()) call it after their answer, so a goroutine that never
+  /// sleeps cannot starve the others. Without a hook: nothing.
+  void yield();
 
   /// Now, on this cluster's clock (virtual in simulated mode).
   time_point now() const;
@@ -199,7 +221,8 @@ public:
   /// assertion counts of a run show how many of the kit's checks ran.
   void passed(const char* check) const;
 
-  /// "seed=S clock=M; replay: RAFT_SEED=S <test binary> --clock M "<test>"".
+  /// "seed=S clock=M; replay: RAFT_SEED=S <test binary> --clock M "<test>""
+  /// (plus storage=disk / --storage disk with the disk store).
   std::string replay_hint() const;
 
 private:
@@ -208,14 +231,22 @@ private:
   struct server {
     /// The running instance, if any.
     std::optional<actors::node_handles> node;
-    /// The store the current (or next) instance uses: saved[i].
-    std::shared_ptr<persistence::memory_store> store;
+    /// The store the current (or next) instance uses: saved[i]. A
+    /// memory_store or, with storage_kind::disk, a disk_store.
+    std::shared_ptr<persistence::store> store;
+    /// storage_kind::disk: the server's data directory.
+    std::string dir;
     /// config.go connected[i].
     bool connected = false;
     /// Instances started so far (varies the node's RNG seed per restart).
     std::uint64_t starts = 0;
   };
 
+  /// Opens server i's store: a fresh memory_store, or the disk_store of its
+  /// directory (recovering what an earlier instance synced).
+  std::shared_ptr<persistence::store> open_store(int i);
+  /// storage_kind::disk: creates data_root_ and names each server's dir.
+  void make_data_root();
   /// start1 without the crash: a new instance on slots_[i].store,
   /// attached to the network, not connected.
   void start_server(int i);
@@ -253,10 +284,15 @@ private:
   caf::actor net_;
   std::shared_ptr<apply_log> applied_;
   std::vector<server> slots_;
+  /// storage_kind::disk: the temp directory holding every server's data
+  /// directory; removed by the destructor.
+  std::string data_root_;
   /// make_config time (the 120 s limit counts from here).
   time_point start_;
   /// Statistics at begin().
   time_point t0_;
+  /// See set_sleep_hook().
+  std::function<void(std::chrono::milliseconds)> sleep_hook_;
   std::uint64_t rpcs0_ = 0;
   std::uint64_t bytes0_ = 0;
   std::uint64_t max_index0_ = 0;

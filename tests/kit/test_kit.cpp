@@ -6,12 +6,15 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "messages/type_ids.hpp"
 #include "tests/kit/apply_log.hpp"
 #include "tests/kit/cluster.hpp"
+#include "tests/kit/goroutines.hpp"
 #include "tests/kit/network_actor.hpp"
 #include "tests/kit/run.hpp"
 
@@ -288,5 +291,60 @@ TEST_CASE("cluster: one() fails without a majority",
     cfg.disconnect((leader + 1) % 3);
     cfg.disconnect((leader + 2) % 3);
     cfg.one("1", 2, false);
+  });
+}
+
+TEST_CASE("goroutines: run by wake-up time, time passes only in sleeps",
+          "[kit]") {
+  for_each_run("kit: goroutines", 3, false, [](cluster& cfg) {
+    goroutines gs{cfg};
+    auto t0 = cfg.now();
+    std::vector<std::pair<std::string, long long>> trace;
+    auto note = [&](std::string what) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        cfg.now() - t0);
+      trace.emplace_back(std::move(what), static_cast<long long>(ms.count()));
+    };
+    gs.go([&] {
+      note("a0");
+      cfg.sleep(30ms);
+      note("a30");
+    });
+    gs.go([&] {
+      note("b0");
+      cfg.sleep(10ms);
+      note("b10");
+      cfg.get_state(0); // a preemption point: nobody else is due
+      cfg.sleep(50ms);
+      note("b60");
+    });
+    note("main0"); // goroutines first run when main sleeps
+    cfg.sleep(20ms);
+    note("main20");
+    CHECK(gs.running() == 2);
+    gs.wait_all();
+    note("main-joined");
+    CHECK(gs.running() == 0);
+    using trace_t = std::vector<std::pair<std::string, long long>>;
+    CHECK(trace
+          == trace_t{{"main0", 0}, {"a0", 0}, {"b0", 0}, {"b10", 10},
+                     {"main20", 20}, {"a30", 30}, {"b60", 60},
+                     {"main-joined", 60}});
+  });
+}
+
+TEST_CASE("goroutines: a failing goroutine fails the test at once",
+          "[kit][!shouldfail]") {
+  for_each_run("kit: goroutine fails", 3, false, [](cluster& cfg) {
+    goroutines gs{cfg};
+    gs.go([&] {
+      cfg.sleep(10ms);
+      cfg.fail("goroutine failed on purpose");
+    });
+    gs.go([&] {
+      for (;;)
+        cfg.sleep(5ms); // unwound by ~goroutines
+    });
+    cfg.sleep(std::chrono::hours{1}); // interrupted by the failure
   });
 }
