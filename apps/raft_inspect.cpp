@@ -1,12 +1,14 @@
 // raft-inspect DATA_DIR: what a node's data directory holds -- identity,
-// hard state, snapshot point, log range and segments -- after verifying every
-// record's CRC. Read-only: never writes, never takes the LOCK, never
-// truncates, so it is safe on the directory of a running node.
+// hard state, snapshot (file, index, term, size), log range and segments --
+// after verifying every record's and the snapshot's CRC. Read-only: never
+// writes, never takes the LOCK, never truncates, so it is safe on the
+// directory of a running node.
 //
 // Exit status (also in --help):
 //   0  every record verified
-//   1  corruption: a bad record that is not a torn tail (the node would refuse
-//      to start); the file and offset are printed
+//   1  corruption: a bad record that is not a torn tail, or a snapshot file
+//      that is missing or fails its CRC (the node would refuse to start); the
+//      file and offset are printed
 //   2  bad usage
 //   3  only a torn tail: the last record is incomplete or fails its CRC and
 //      nothing valid follows (the node would drop it on start and report it)
@@ -35,7 +37,8 @@ void print_help() {
        "\n"
        "Shows a caf-raft node's data directory: identity (format version,\n"
        "cluster id, node id), hard state (current term, vote), snapshot\n"
-       "point, log range and segments. Verifies the CRC of every record.\n"
+       "(file, last included index and term, size), log range and segments.\n"
+       "Verifies the CRC of every record and of the snapshot.\n"
        "Read-only; safe while the node runs.\n"
        "\n"
        "  --json   one JSON object on stdout instead of text\n"
@@ -110,7 +113,19 @@ void print_text(const std::string& dir, const inspection& x) {
   else
     std::cout << "snapshot        through index "
               << raft::to_string(x.base.index) << " (term "
-              << raft::to_string(x.base.term) << ")\n";
+              << raft::to_string(x.base.term) << "), " << x.snapshot_file
+              << ", "
+              << (!x.snapshot_present ? std::string{"MISSING"}
+                  : x.snapshot_crc_ok
+                    ? std::to_string(x.snapshot_bytes) + " bytes, CRC ok"
+                    : std::string{"CRC BAD"})
+              << "\n";
+  for (auto& f : x.orphan_snapshots)
+    std::cout << "  orphan " << f << " (not named by HARDSTATE; removed on "
+                 "start)\n";
+  if (x.stale_log)
+    std::cout << "  the log holds the snapshot's index with another term: "
+                 "leftover of an interrupted install, dropped on start\n";
   if (x.entries.empty())
     std::cout << "log             empty\n";
   else
@@ -152,7 +167,10 @@ void print_json(const std::string& dir, const inspection& x) {
     os << "null";
   else
     os << "{\"index\":" << x.base.index.value
-       << ",\"term\":" << x.base.term.value << "}";
+       << ",\"term\":" << x.base.term.value
+       << ",\"file\":" << json_string(x.snapshot_file)
+       << ",\"size\":" << x.snapshot_bytes
+       << ",\"crc_ok\":" << (x.snapshot_crc_ok ? "true" : "false") << "}";
   os << ",\"log\":{\"entries\":" << x.entries.size();
   if (!x.entries.empty())
     os << ",\"first_index\":" << x.first_index.value

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "messages/ids.hpp"
 #include "messages/log_entry.hpp"
@@ -32,6 +33,24 @@ typename Inspector::result_type inspect(Inspector& f, hard_state& x) {
   return f(x.current_term, x.voted_for);
 }
 
+/// A snapshot of the state machine through `last_included` (inclusive), to
+/// be made durable together with a persist_batch's hard state (issue 4).
+struct snapshot_install {
+  /// Last log position the snapshot covers; becomes the log's base.
+  log_id last_included;
+  /// The state machine's bytes, opaque to Raft.
+  std::string data;
+  friend bool operator==(const snapshot_install& a,
+                         const snapshot_install& b) {
+    return a.last_included == b.last_included && a.data == b.data;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_install& x) {
+  return f(x.last_included, x.data);
+}
+
 /// One write for the persister: applied in this order -- truncate the log
 /// suffix from `truncate_from` (if non-zero), append `entries`, replace the
 /// hard state -- then made durable as a unit. The persister acknowledges
@@ -47,15 +66,24 @@ struct persist_batch {
   log_entries entries;
   /// The last log position after this batch: what `persisted` echoes.
   log_id last;
+  /// Zero or one snapshot to install FIRST, atomically with this batch's
+  /// hard state (a vector because CAF 0.17 inspects no std::optional). Every
+  /// stored entry with index <= last_included.index is dropped; the stored
+  /// entries after it are kept only if the log holds last_included with the
+  /// same term, else the whole log is dropped (Figure 13, steps 6-7). The
+  /// base becomes last_included; truncate_from and entries then apply after
+  /// it. A crash never leaves the snapshot without its base, or the reverse.
+  std::vector<snapshot_install> snapshot;
   friend bool operator==(const persist_batch& a, const persist_batch& b) {
     return a.hard_state == b.hard_state && a.truncate_from == b.truncate_from
-           && a.entries == b.entries && a.last == b.last;
+           && a.entries == b.entries && a.last == b.last
+           && a.snapshot == b.snapshot;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, persist_batch& x) {
-  return f(x.hard_state, x.truncate_from, x.entries, x.last);
+  return f(x.hard_state, x.truncate_from, x.entries, x.last, x.snapshot);
 }
 
 /// The persister's acknowledgement: the batch whose last log position is

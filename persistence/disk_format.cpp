@@ -17,6 +17,7 @@ namespace {
 constexpr char identity_magic[] = "caf-raft data directory";
 constexpr char hard_state_magic[] = "CRAFTHST";
 constexpr char segment_magic[] = "CRAFTLOG";
+constexpr char snapshot_magic[] = "CRAFTSNP";
 
 void put32(std::string& out, std::uint32_t x) {
   for (int i = 0; i < 4; ++i)
@@ -364,6 +365,93 @@ segment_scan scan_segment(const std::string& bytes, index_t first, bool last) {
   r.good_end = r.positions.empty()
                  ? segment_header_bytes
                  : r.positions.back().offset + r.positions.back().bytes;
+  return r;
+}
+
+// -- snapshots ------------------------------------------------------------------
+
+std::string snapshot_name(log_id last_included) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "snapshot-%020llu-%020llu.snap",
+                static_cast<unsigned long long>(last_included.index.value),
+                static_cast<unsigned long long>(last_included.term.value));
+  return buf;
+}
+
+std::optional<log_id> parse_snapshot_name(const std::string& name) {
+  // "snapshot-" (9) + 20 digits + "-" + 20 digits + ".snap" (5) = 55
+  if (name.size() != 55 || name.compare(0, 9, "snapshot-") != 0
+      || name[29] != '-' || name.compare(50, 5, ".snap") != 0)
+    return std::nullopt;
+  auto number = [&](std::size_t from, std::uint64_t& x) {
+    x = 0;
+    for (auto i = from; i < from + 20; ++i) {
+      char c = name[i];
+      if (c < '0' || c > '9' || x > (UINT64_MAX - 9) / 10)
+        return false;
+      x = x * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return true;
+  };
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  if (!number(9, index) || !number(30, term))
+    return std::nullopt;
+  return log_id{term_t{term}, index_t{index}};
+}
+
+std::string encode_snapshot(const snapshot_install& x) {
+  std::string out{snapshot_magic, 8};
+  out.reserve(snapshot_header_bytes + x.data.size());
+  put32(out, version);
+  put32(out, 0);
+  put64(out, x.last_included.index.value);
+  put64(out, x.last_included.term.value);
+  put64(out, x.data.size());
+  put32(out, crc32(x.data.data(), x.data.size()));
+  put32(out, crc32(out.data(), out.size()));
+  out += x.data;
+  return out;
+}
+
+snapshot_scan decode_snapshot(const std::string& bytes, log_id expected) {
+  snapshot_scan r;
+  auto defect = [&](std::uint64_t off, std::string why) {
+    r.bad_offset = off;
+    r.bad_reason = std::move(why);
+    return r;
+  };
+  if (bytes.size() < snapshot_header_bytes)
+    return defect(0, "incomplete snapshot header ("
+                       + std::to_string(bytes.size()) + " of "
+                       + std::to_string(snapshot_header_bytes) + " bytes)");
+  auto p = bytes.data();
+  if (std::memcmp(p, snapshot_magic, 8) != 0)
+    return defect(0, "bad snapshot magic");
+  if (auto v = get32(p + 8); v != version)
+    return defect(8, "unknown format version " + std::to_string(v)
+                       + " (this build reads version "
+                       + std::to_string(version) + ")");
+  if (crc32(p, 44) != get32(p + 44) || get32(p + 12) != 0)
+    return defect(0, "snapshot header CRC mismatch");
+  log_id at{term_t{get64(p + 24)}, index_t{get64(p + 16)}};
+  if (at != expected)
+    return defect(16, "header says index " + to_string(at.index) + " term "
+                        + to_string(at.term) + " but the file name says index "
+                        + to_string(expected.index) + " term "
+                        + to_string(expected.term));
+  auto size = get64(p + 32);
+  r.data_bytes = size;
+  if (bytes.size() - snapshot_header_bytes != size)
+    return defect(snapshot_header_bytes,
+                  "data is " + std::to_string(bytes.size()
+                                              - snapshot_header_bytes)
+                    + " bytes but the header says " + std::to_string(size));
+  if (crc32(p + snapshot_header_bytes, size) != get32(p + 40))
+    return defect(snapshot_header_bytes, "snapshot data CRC mismatch");
+  r.ok = true;
+  r.snapshot.last_included = at;
+  r.snapshot.data.assign(p + snapshot_header_bytes, size);
   return r;
 }
 

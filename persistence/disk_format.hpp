@@ -41,6 +41,29 @@
 //              Entry indexes are consecutive within and across segments; the
 //              first segment starts at base.index + 1. A new segment is
 //              started once the active one reaches disk_options::segment_bytes.
+//              After a snapshot install the first segment may start earlier
+//              than base.index + 1 (the segment holding base.index + 1 is
+//              kept whole); entries <= base.index in it are skipped.
+//   snapshot-<20-digit last included index>-<20-digit term>.snap   the
+//              snapshot named by HARDSTATE's base (at most one is in use).
+//              Written as <name>.tmp, fsync, rename, fsync dir BEFORE the
+//              HARDSTATE that names it (the HARDSTATE rename is the commit
+//              point). A 48-byte header, then the data:
+//                 0  8  magic "CRAFTSNP"
+//                 8  4  format version (1)
+//                12  4  reserved (0)
+//                16  8  last_included.index (equals the file name)
+//                24  8  last_included.term  (equals the file name)
+//                32  8  data size in bytes (file size = 48 + data size)
+//                40  4  CRC-32 of the data
+//                44  4  CRC-32 of bytes [0, 44)
+//
+// Install order (sync): snapshot file (temp, fsync, rename, fsync dir), then
+// HARDSTATE with the new base (commit point), then older snapshot files
+// unlinked, then the log: if it held last_included with the same term, the
+// segments whose entries are all <= base are unlinked (oldest first, each
+// unlink made durable before the next); otherwise every segment is unlinked
+// (newest first, same), and the next append starts log-<base.index + 1>.
 //
 // Recovery rules: a record is bad when its 8-byte frame is incomplete, len is
 // 0 or above the bound, the payload is incomplete, the CRC does not match, the
@@ -51,6 +74,16 @@
 // record; the tail is then truncated away and reported. A last segment shorter
 // than its header is dropped the same way. Every other defect is corruption and
 // recovery refuses to open the directory. CRC-32 is boost::crc_32_type.
+//
+// Snapshot recovery rules: when base.index > 0 the file named by base must
+// exist, decode and pass both CRCs, else open() refuses. Snapshot files not
+// named by HARDSTATE (a crash between the snapshot write and HARDSTATE, or
+// before an older one was unlinked) and *.tmp files are removed at open. The
+// first segment must start at or before base.index + 1; entries <= base.index
+// are skipped. If the log holds base.index with another term than base.term,
+// it is the leftover of an install that dropped the log (a crash before all
+// segments were unlinked): every segment is unlinked. Segments holding only
+// entries <= base.index (an interrupted compaction) are unlinked.
 #pragma once
 
 #include <cstddef>
@@ -77,6 +110,7 @@ inline constexpr std::size_t hard_state_bytes = 52;
 inline constexpr std::size_t segment_header_bytes = 32;
 inline constexpr std::size_t record_header_bytes = 8;
 inline constexpr std::uint32_t max_record_bytes = 64u << 20;
+inline constexpr std::size_t snapshot_header_bytes = 48;
 
 /// A file whose content breaks the format; what() says why (no file name).
 class format_error : public std::runtime_error {
@@ -157,5 +191,31 @@ struct segment_scan {
 /// must be valid and name `first`; records must carry first, first + 1, ...
 /// `last`: the file is the last segment (so a bad record may be a torn tail).
 segment_scan scan_segment(const std::string& bytes, index_t first, bool last);
+
+// -- snapshots ------------------------------------------------------------------
+
+/// "snapshot-00000000000000000007-00000000000000000002.snap" for {term 2,
+/// index 7}.
+std::string snapshot_name(log_id last_included);
+
+/// The position a snapshot file name stands for; nullopt for other names.
+std::optional<log_id> parse_snapshot_name(const std::string& name);
+
+/// Header + data.
+std::string encode_snapshot(const snapshot_install& x);
+
+/// What decode_snapshot found; on a defect, where and why.
+struct snapshot_scan {
+  bool ok = false;
+  snapshot_install snapshot;
+  std::uint64_t bad_offset = 0;
+  std::string bad_reason;
+  /// Size of the data as the header says (0 when the header is bad).
+  std::uint64_t data_bytes = 0;
+};
+
+/// Decodes a snapshot file; `expected` is the position its name stands for
+/// (the header must agree). Never throws.
+snapshot_scan decode_snapshot(const std::string& bytes, log_id expected);
 
 } // namespace raft::persistence::format

@@ -2,6 +2,7 @@
 // live in disk_store_open.cpp, the format in disk_format.hpp.
 #include "persistence/disk_store.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace raft::persistence {
@@ -70,6 +71,33 @@ index_t disk_store::durable_last() const {
   return index_t{base_.index.value + entries_.size()};
 }
 
+log_id disk_store::staged_base() const {
+  return staged_snapshot_.empty() ? base_
+                                  : staged_snapshot_.front().last_included;
+}
+
+index_t disk_store::staged_first() const {
+  auto b = staged_base();
+  if (staged_drop_log_)
+    return b.index.next();
+  if (staged_truncate_ != index_t{})
+    return staged_truncate_;
+  return std::max(durable_last(), b.index).next();
+}
+
+term_t disk_store::staged_term_at(index_t i) const {
+  auto b = staged_base();
+  if (i == b.index)
+    return b.term;
+  if (i < b.index)
+    return term_t{};
+  auto first = staged_first();
+  if (i < first) // a kept durable entry: i in (b.index, durable_last()]
+    return entries_[distance(base_.index, i) - 1].term;
+  auto k = i.value - first.value;
+  return k < staged_entries_.size() ? staged_entries_[k].term : term_t{};
+}
+
 void disk_store::do_fsync(int fd) {
   ++fsyncs_;
   fs_->fsync(fd);
@@ -99,29 +127,74 @@ const recovery_report& disk_store::recovery() const {
 stored_state disk_store::load() {
   std::lock_guard<std::mutex> guard{mtx_};
   check_usable();
-  return stored_state{hard_, base_, entries_};
+  return stored_state{hard_, base_, snapshot_, entries_};
 }
 
 void disk_store::write(const persist_batch& batch) {
   std::lock_guard<std::mutex> guard{mtx_};
   check_usable();
-  // The staged view: durable log, cut at staged_truncate_, + staged_entries_.
-  auto staged_first =
-    staged_truncate_ != index_t{} ? staged_truncate_ : durable_last().next();
-  auto last = index_t{staged_first.value - 1 + staged_entries_.size()};
-  auto new_truncate = staged_truncate_;
-  auto keep = staged_entries_.size();
+  if (batch.snapshot.size() > 1)
+    throw store_error("disk_store: write: a batch carries at most one "
+                      "snapshot install, not "
+                      + std::to_string(batch.snapshot.size()));
+  // The staged view after this batch's install (if any), computed without
+  // changing anything: write() stages all of the batch or nothing.
+  auto base = staged_base();
+  auto drop = staged_drop_log_;
+  auto trunc = staged_truncate_;
+  std::size_t trim = 0; // staged_entries_ dropped from the front
+  bool clear = false;   // every staged entry dropped
+  if (!batch.snapshot.empty()) {
+    auto li = batch.snapshot.front().last_included;
+    if (li.index == index_t{})
+      throw store_error("disk_store: write: snapshot at index 0");
+    if (li.index < base.index
+        || (li.index == base.index && li.term != base.term))
+      throw store_error("disk_store: write: snapshot through index "
+                        + str(li.index) + " term " + to_string(li.term)
+                        + " does not move the base forward from index "
+                        + str(base.index) + " term " + to_string(base.term));
+    auto first = staged_first();
+    auto last = index_t{first.value - 1 + staged_entries_.size()};
+    if (li.index <= last && staged_term_at(li.index) == li.term) {
+      // The log holds last_included: keep what follows it (Figure 13, 6).
+      if (li.index >= first) {
+        // ... and holds it among the staged entries: every durable entry is
+        // <= last_included or cut, so the durable log goes whole. (Cutting
+        // it after last_included instead would leave the durable entry at
+        // last_included, of another term, on disk: recovery would take the
+        // log for the leftover of a dropping install.)
+        trim = static_cast<std::size_t>(li.index.value - first.value + 1);
+        drop = true;
+        trunc = index_t{};
+      }
+    } else {
+      // It does not: the whole log goes (Figure 13, step 7).
+      drop = true;
+      trunc = index_t{};
+      clear = true;
+    }
+    base = li;
+  }
+  auto e_size = clear ? std::size_t{0} : staged_entries_.size() - trim;
+  auto first = drop                ? base.index.next()
+               : trunc != index_t{} ? trunc
+                                    : std::max(durable_last(), base.index).next();
+  auto last = index_t{first.value - 1 + e_size};
+  auto new_truncate = trunc;
+  auto keep = e_size;
   if (batch.truncate_from != index_t{}) {
-    if (batch.truncate_from <= base_.index)
+    if (batch.truncate_from <= base.index)
       throw store_error("disk_store: write: truncate_from "
                         + str(batch.truncate_from)
-                        + " is not above the log base " + str(base_.index)
+                        + " is not above the log base " + str(base.index)
                         + " (would cut into the snapshot)");
     if (batch.truncate_from <= last) {
       last = batch.truncate_from.prev();
-      if (batch.truncate_from >= staged_first) {
-        keep = distance(staged_first, batch.truncate_from);
+      if (batch.truncate_from >= first) {
+        keep = distance(first, batch.truncate_from);
       } else {
+        // Only without drop: then (base, first) holds durable entries.
         new_truncate = batch.truncate_from;
         keep = 0;
       }
@@ -139,7 +212,16 @@ void disk_store::write(const persist_batch& batch) {
                       + str(batch.last.index)
                       + " differs from the last index after the batch "
                       + str(last));
+  if (!batch.snapshot.empty())
+    staged_snapshot_ = batch.snapshot;
+  staged_drop_log_ = drop;
   staged_truncate_ = new_truncate;
+  if (clear)
+    staged_entries_.clear();
+  else
+    staged_entries_.erase(staged_entries_.begin(),
+                          staged_entries_.begin()
+                            + static_cast<std::ptrdiff_t>(trim));
   staged_entries_.resize(keep);
   staged_entries_.insert(staged_entries_.end(), batch.entries.begin(),
                          batch.entries.end());
@@ -154,8 +236,21 @@ void disk_store::sync() {
     return;
   op_file_.clear();
   try {
-    if (staged_hard_ != hard_)
-      write_hard_state_file(staged_hard_);
+    auto new_base = staged_base();
+    // The snapshot file first: HARDSTATE naming its base is the commit.
+    if (!staged_snapshot_.empty())
+      write_snapshot_file(staged_snapshot_.front());
+    if (staged_hard_ != hard_ || new_base != base_)
+      write_hard_state_file(staged_hard_, new_base);
+    if (!staged_snapshot_.empty()) {
+      snapshot_ = std::move(staged_snapshot_.front().data);
+      staged_snapshot_.clear();
+      remove_other_snapshots();
+      if (staged_drop_log_)
+        drop_log();
+      else
+        compact_log();
+    }
     if (staged_truncate_ != index_t{})
       truncate_log(staged_truncate_);
     if (!staged_entries_.empty())
@@ -170,6 +265,8 @@ void disk_store::sync() {
                         "and check the disk");
   }
   staged_any_ = false;
+  staged_snapshot_.clear();
+  staged_drop_log_ = false;
   staged_truncate_ = index_t{};
   staged_entries_.clear();
   ++syncs_;
@@ -181,6 +278,12 @@ std::size_t disk_store::raft_state_size() const {
   return format::hard_state_bytes + static_cast<std::size_t>(record_bytes_);
 }
 
+std::size_t disk_store::snapshot_size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  check_usable();
+  return snapshot_.size();
+}
+
 void disk_store::crash() {
   std::lock_guard<std::mutex> guard{mtx_};
   if (closed_)
@@ -188,6 +291,8 @@ void disk_store::crash() {
   close_all();
   closed_ = true;
   staged_any_ = false;
+  staged_snapshot_.clear();
+  staged_drop_log_ = false;
   staged_truncate_ = index_t{};
   staged_entries_.clear();
 }
@@ -204,11 +309,9 @@ std::uint64_t disk_store::fsync_count() const {
 
 // -- writing --------------------------------------------------------------------------
 
-void disk_store::write_hard_state_file(const hard_state& hs) {
-  auto bytes = format::encode_hard_state(format::hard_state_record{hs, base_});
-  auto tmp = path(std::string{format::hard_state_file} + format::tmp_suffix);
-  op_file_ = std::string{format::hard_state_file} + format::tmp_suffix;
-  auto fd = fs_->open(tmp, open_mode::create_truncate);
+void disk_store::write_durable_file(const std::string& file_path,
+                                    const std::string& bytes) {
+  auto fd = fs_->open(file_path, open_mode::create_truncate);
   try {
     fs_->pwrite(fd, bytes.data(), bytes.size(), 0);
     do_fsync(fd);
@@ -217,10 +320,109 @@ void disk_store::write_hard_state_file(const hard_state& hs) {
     throw;
   }
   fs_->close(fd);
+}
+
+void disk_store::write_hard_state_file(const hard_state& hs, log_id base) {
+  auto bytes = format::encode_hard_state(format::hard_state_record{hs, base});
+  auto tmp = path(std::string{format::hard_state_file} + format::tmp_suffix);
+  op_file_ = std::string{format::hard_state_file} + format::tmp_suffix;
+  write_durable_file(tmp, bytes);
   op_file_ = format::hard_state_file;
   fs_->rename(tmp, path(format::hard_state_file));
   do_fsync_dir();
   hard_ = hs;
+  base_ = base;
+}
+
+void disk_store::write_snapshot_file(const snapshot_install& snap) {
+  auto name = format::snapshot_name(snap.last_included);
+  auto tmp = name + format::tmp_suffix;
+  op_file_ = tmp;
+  auto bytes = format::encode_snapshot(snap);
+  write_durable_file(path(tmp), bytes);
+  op_file_ = name;
+  fs_->rename(path(tmp), path(name));
+  do_fsync_dir();
+}
+
+void disk_store::remove_other_snapshots() {
+  bool removed = false;
+  for (auto& n : fs_->list_directory(opts_.dir)) {
+    auto at = format::parse_snapshot_name(n);
+    if (!at || (base_.index != index_t{} && *at == base_))
+      continue;
+    op_file_ = n;
+    fs_->unlink(path(n));
+    removed = true;
+  }
+  if (removed)
+    do_fsync_dir();
+}
+
+std::vector<std::string> disk_store::compact_log() {
+  std::vector<std::string> removed;
+  // In memory: entries <= base_ are no longer part of the log.
+  if (!entries_.empty() && entries_.front().index <= base_.index) {
+    auto n = std::min<std::size_t>(
+      entries_.size(),
+      static_cast<std::size_t>(base_.index.value - entries_.front().index.value
+                               + 1));
+    for (std::size_t i = 0; i < n; ++i)
+      record_bytes_ -= positions_[i].record.bytes;
+    entries_.erase(entries_.begin(),
+                   entries_.begin() + static_cast<std::ptrdiff_t>(n));
+    positions_.erase(positions_.begin(),
+                     positions_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  // On disk: the leading segments that hold only entries <= base_ (all of
+  // them when no entry is left), oldest first, each unlink durable before
+  // the next: a crash leaves a suffix of the segments, still contiguous.
+  std::size_t d = 0;
+  if (entries_.empty())
+    d = segments_.size();
+  else
+    while (d + 1 < segments_.size()
+           && segments_[d + 1].first <= base_.index.next())
+      ++d;
+  for (std::size_t k = 0; k < d; ++k) {
+    auto& s = segments_[k];
+    op_file_ = s.name;
+    if (s.fd >= 0) {
+      fs_->close(s.fd);
+      s.fd = -1;
+    }
+    fs_->unlink(path(s.name));
+    do_fsync_dir();
+    removed.push_back(s.name);
+  }
+  segments_.erase(segments_.begin(),
+                  segments_.begin() + static_cast<std::ptrdiff_t>(d));
+  for (auto& p : positions_)
+    p.segment -= d;
+  return removed;
+}
+
+std::vector<std::string> disk_store::drop_log() {
+  std::vector<std::string> removed;
+  entries_.clear();
+  positions_.clear();
+  record_bytes_ = 0;
+  // Newest first, each unlink durable before the next: a crash leaves a
+  // prefix of the old log, which still holds base.index with its old term
+  // whenever it holds anything after base -- recovery then drops it too.
+  while (!segments_.empty()) {
+    auto& s = segments_.back();
+    op_file_ = s.name;
+    if (s.fd >= 0) {
+      fs_->close(s.fd);
+      s.fd = -1;
+    }
+    fs_->unlink(path(s.name));
+    do_fsync_dir();
+    removed.push_back(s.name);
+    segments_.pop_back();
+  }
+  return removed;
 }
 
 void disk_store::truncate_log(index_t from) {

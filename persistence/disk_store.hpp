@@ -9,8 +9,18 @@
 //               CRC; replaced by temp + fsync + rename + fsync(dir)
 //   log-<first index>.seg   header (magic, version, first index, CRC), then
 //               records [u32 len][u32 crc32(payload)][boost payload]
+//   snapshot-<index>-<term>.snap   the snapshot HARDSTATE's base names:
+//               header (magic, version, index, term, size, data CRC, header
+//               CRC), then the data
 //
-// sync() order: (1) the hard state, when it changed (atomic replace); (2) any
+// sync() order: (0) a staged snapshot install: the snapshot file (temp +
+// fsync + rename + fsync(dir)), written BEFORE (1), whose HARDSTATE rename is
+// the install's commit point; after it, older snapshot files are unlinked and
+// the log is compacted -- segments holding only entries <= base unlinked
+// oldest first, or, when the log did not hold last_included with the same
+// term, every segment unlinked newest first (each unlink made durable before
+// the next); (1) the hard state, when it or the base changed (atomic
+// replace); (2) any
 // truncation: later segments unlinked newest first (each unlink made durable
 // before the next), the segment holding the cut ftruncated, then fsync of file
 // and directory -- all before appending; (3) the staged records, one write
@@ -28,6 +38,12 @@
 // Recovery (open): a torn tail of the last segment is truncated and reported
 // in recovery(); any other defect refuses to open, with one line naming the
 // file, the offset and what to do. Committed data is never dropped silently.
+// Snapshots: the file named by HARDSTATE must exist and pass its CRCs (else
+// open() refuses); other snapshot files and *.tmp are removed; the first
+// segment may start at or before base.index + 1 (its entries <= base are
+// skipped); an interrupted compaction is finished (segments holding only
+// entries <= base unlinked; a log holding base.index with another term --
+// the leftover of an install that dropped the log -- unlinked whole).
 //
 // In memory: the durable entries (load() returns them) and, per entry, the
 // segment and offset of its record (cheap truncation and raft_state_size).
@@ -74,6 +90,15 @@ struct recovery_report {
   bool dropped_torn_tail = false;
   /// "<file> offset N: <why>, dropped M bytes".
   std::string torn_tail_detail;
+  /// The snapshot file in use ("" when base is {0, 0}).
+  std::string snapshot_file;
+  /// Files removed because no HARDSTATE names them (orphan snapshots of an
+  /// interrupted install, *.tmp) or because the base covers them (segments
+  /// of an interrupted compaction or of a dropped log).
+  std::vector<std::string> removed_files;
+  /// The log held base.index with another term than base.term: the leftover
+  /// of an install that dropped the log; every segment was removed.
+  bool dropped_stale_log = false;
 };
 
 class disk_store : public store {
@@ -101,8 +126,12 @@ public:
   /// store is poisoned: this and every later call throws store_error.
   void sync() override;
 
-  /// Bytes of the hard state file + the live log records (frames included).
+  /// Bytes of the hard state file + the live log records (frames included;
+  /// records of entries <= base in a kept segment are not counted).
   std::size_t raft_state_size() const override;
+
+  /// Bytes of the durable snapshot's data (the file is 48 bytes more).
+  std::size_t snapshot_size() const override;
 
   /// Simulates the process dying: drops staged writes, closes every fd,
   /// releases LOCK. Every later call except crash() (a no-op) and the
@@ -117,7 +146,8 @@ public:
 
 private:
   /// A segment file in use. Invariant: segments_[k + 1].first ==
-  /// segments_[k].first + (records in segment k).
+  /// segments_[k].first + (records in segment k); segments_[0].first <=
+  /// base_.index + 1 (the first may hold entries <= base, not in entries_).
   struct segment {
     index_t first;
     std::string name;
@@ -140,9 +170,24 @@ private:
   void initialise();
   void check_identity();
   void recover_log();
+  void recover_snapshot();
 
   // -- writing --------------------------------------------------------------------
-  void write_hard_state_file(const hard_state& hs);
+  /// Replaces HARDSTATE by {hs, base}; then hard_ = hs and base_ = base.
+  /// Creates (or truncates) `file_path`, writes `bytes`, fsyncs, closes.
+  /// The caller renames it into place and fsyncs the directory.
+  void write_durable_file(const std::string& file_path,
+                          const std::string& bytes);
+  void write_hard_state_file(const hard_state& hs, log_id base);
+  void write_snapshot_file(const snapshot_install& snap);
+  /// Unlinks every snapshot file but the one of base_ (fsync dir after).
+  void remove_other_snapshots();
+  /// Drops the entries <= base_ from memory and unlinks the segments that
+  /// hold only such entries, oldest first. Returns the unlinked names.
+  std::vector<std::string> compact_log();
+  /// Drops every entry and unlinks every segment, newest first. Returns the
+  /// unlinked names.
+  std::vector<std::string> drop_log();
   void truncate_log(index_t from);
   void append_log(const log_entries& es);
   void rollback_appends() noexcept;
@@ -176,8 +221,12 @@ private:
 
   // -- durable state (what the last completed sync() covered) ---------------------
   hard_state hard_;
-  /// Snapshot point the log follows; {0, 0} until snapshots exist.
+  /// Snapshot point the log follows; {0, 0} without a snapshot. Moves only
+  /// forward, by a synced install.
   log_id base_;
+  /// The snapshot's data (file format::snapshot_name(base_)); empty when
+  /// base_ is {0, 0}.
+  std::string snapshot_;
   /// Invariant: entries_[k].index == base_.index + 1 + k.
   log_entries entries_;
   /// Invariant: positions_.size() == entries_.size().
@@ -187,14 +236,31 @@ private:
   std::uint64_t record_bytes_ = 0;
 
   // -- staged (lost on a crash) ---------------------------------------------------
+  // The staged view is: the latest staged install (its base), the durable
+  // entries after that base unless the log is dropped, cut at
+  // staged_truncate_, then staged_entries_.
   /// Some write() since the last sync().
   bool staged_any_ = false;
   hard_state staged_hard_;
+  /// The latest staged snapshot install (earlier ones in the same sync are
+  /// superseded; their effect on the log is in the fields below).
+  std::vector<snapshot_install> staged_snapshot_;
+  /// A staged install did not find last_included (same term) in the staged
+  /// log: every durable entry goes. Invariant: then staged_truncate_ is 0.
+  bool staged_drop_log_ = false;
   /// Durable entries from this index on are cut (0: none). Invariant: 0 or
-  /// in (base_.index, durable_last()].
+  /// in (staged base index, durable_last()].
   index_t staged_truncate_;
-  /// Entries to append after the cut (or after durable_last()).
+  /// Entries to append after the kept durable entries (see staged_first()).
   log_entries staged_entries_;
+
+  /// Base of the staged view.
+  log_id staged_base() const;
+  /// Index of staged_entries_.front() (where they go).
+  index_t staged_first() const;
+  /// Term of the entry at `i` in the staged view (the base's term at the
+  /// base index); term_t{} when the view holds no entry there.
+  term_t staged_term_at(index_t i) const;
 
   // -- rollback of a failed append ----------------------------------------------
   /// Segment sizes before the append in progress (segments_ positions).
@@ -229,8 +295,24 @@ struct inspection {
   bool has_hard_state = false;
   raft::hard_state hard;
   log_id base;
+  /// The snapshot file HARDSTATE's base names ("" when base is {0, 0}).
+  std::string snapshot_file;
+  /// That file exists.
+  bool snapshot_present = false;
+  /// Size of the snapshot's data as its header says (the file is
+  /// format::snapshot_header_bytes more).
+  std::uint64_t snapshot_bytes = 0;
+  /// Header and data CRCs verified (false when missing or bad; then ok is
+  /// false and bad_file names the file).
+  bool snapshot_crc_ok = false;
+  /// Snapshot files HARDSTATE does not name (open() removes them).
+  std::vector<std::string> orphan_snapshots;
+  /// The log holds base.index with another term than base.term: leftover
+  /// of an install that dropped the log; open() removes every segment. Its
+  /// entries are not listed in `entries`.
+  bool stale_log = false;
   std::vector<segment_info> segments;
-  /// The valid entries found (up to the first bad record).
+  /// The valid entries after the base found (up to the first bad record).
   log_entries entries;
   /// Log range; first > last when empty.
   index_t first_index;

@@ -77,9 +77,15 @@ void disk_store::recover() {
                             "directory; use an empty or new --data-dir");
     }
     acquire_lock();
-    for (auto name : {format::identity_file, format::hard_state_file})
-      if (fs_->exists(path(tmp_name(name))))
-        fs_->unlink(path(tmp_name(name)));
+    // Replacements that never reached their rename (IDENTITY, HARDSTATE, a
+    // snapshot file): never part of the state.
+    auto suffix = std::string{format::tmp_suffix};
+    for (auto& n : names)
+      if (n.size() > suffix.size()
+          && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        fs_->unlink(path(n));
+        report_.removed_files.push_back(n);
+      }
     if (has_identity)
       check_identity();
     else
@@ -126,18 +132,10 @@ void disk_store::initialise() {
   id.node = opts_.node;
   auto bytes = format::encode_identity(id);
   auto tmp = path(tmp_name(format::identity_file));
-  auto fd = fs_->open(tmp, open_mode::create_truncate);
-  try {
-    fs_->pwrite(fd, bytes.data(), bytes.size(), 0);
-    do_fsync(fd);
-  } catch (...) {
-    fs_->close(fd);
-    throw;
-  }
-  fs_->close(fd);
+  write_durable_file(tmp, bytes);
   fs_->rename(tmp, path(format::identity_file));
   do_fsync_dir();
-  write_hard_state_file(hard_state{});
+  write_hard_state_file(hard_state{}, log_id{});
   report_.created = true;
 }
 
@@ -182,23 +180,30 @@ void disk_store::recover_log() {
     }
   } else if (files.empty()) {
     // Initialisation was interrupted between IDENTITY and HARDSTATE.
-    write_hard_state_file(hard_state{});
+    write_hard_state_file(hard_state{}, log_id{});
   } else {
     refuse(format::hard_state_file, "missing although log segments exist",
            corrupt_advice);
   }
-  // Segments, in order; each must continue the previous one.
+  recover_snapshot();
+  // Segments, in order; each must continue the previous one. The first may
+  // start before base.index + 1 (it holds base.index + 1, or the log is
+  // covered by the snapshot): its entries <= base are skipped.
   auto expected = base_.index.next();
+  bool stale = false;
   std::size_t k = 0;
   for (auto& [first_value, name] : files) {
     bool last = ++k == files.size();
     index_t first{first_value};
+    if (segments_.empty() && first < expected)
+      expected = first;
     if (first != expected) {
       if (segments_.empty())
         refuse(name,
                "the log starts at index " + to_string(first)
                  + " but HARDSTATE says it follows index "
-                 + to_string(base_.index),
+                 + to_string(base_.index)
+                 + " (a gap after the snapshot)",
                corrupt_advice);
       refuse(name,
              "gap in segment indexes: " + segments_.back().name
@@ -231,15 +236,58 @@ void disk_store::recover_log() {
       do_fsync(seg.fd);
     }
     for (std::size_t i = 0; i < scan.entries.size(); ++i) {
+      auto& e = scan.entries[i];
+      if (e.index <= base_.index) {
+        // Covered by the snapshot. Holding base.index with another term:
+        // the leftover of an install that dropped the log.
+        if (e.index == base_.index && e.term != base_.term)
+          stale = true;
+        continue;
+      }
       positions_.push_back(entry_pos{segments_.size() - 1, scan.positions[i]});
       record_bytes_ += scan.positions[i].bytes;
-      entries_.push_back(std::move(scan.entries[i]));
+      entries_.push_back(std::move(e));
     }
     expected = index_t{first.value + scan.entries.size()};
   }
+  // Finish an install interrupted after its HARDSTATE.
+  auto removed = stale ? drop_log() : compact_log();
+  report_.dropped_stale_log = stale;
+  report_.removed_files.insert(report_.removed_files.end(), removed.begin(),
+                               removed.end());
   report_.segments = segments_.size();
   report_.first_index = base_.index.next();
   report_.last_index = durable_last();
+}
+
+void disk_store::recover_snapshot() {
+  // Every snapshot file but the one HARDSTATE names is an orphan: written by
+  // an install whose HARDSTATE never came, or replaced by a later install.
+  std::vector<std::string> orphans;
+  for (auto& n : fs_->list_directory(opts_.dir))
+    if (auto at = format::parse_snapshot_name(n))
+      if (base_.index == index_t{} || *at != base_)
+        orphans.push_back(n);
+  if (base_.index != index_t{}) {
+    auto name = format::snapshot_name(base_);
+    if (!fs_->exists(path(name)))
+      refuse(name,
+             "missing, although HARDSTATE says the log follows a snapshot "
+             "through index " + to_string(base_.index) + " term "
+               + to_string(base_.term),
+             corrupt_advice);
+    auto scan = format::decode_snapshot(fs_->read_file(path(name)), base_);
+    if (!scan.ok)
+      refuse_at(name, scan.bad_offset, scan.bad_reason, corrupt_advice);
+    snapshot_ = std::move(scan.snapshot.data);
+    report_.snapshot_file = name;
+  }
+  for (auto& n : orphans) {
+    fs_->unlink(path(n));
+    report_.removed_files.push_back(n);
+  }
+  if (!orphans.empty())
+    do_fsync_dir();
 }
 
 } // namespace raft::persistence

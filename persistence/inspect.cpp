@@ -19,6 +19,8 @@ inspection inspect_directory(const std::string& dir_arg,
   inspection r;
   auto bad = [&](const std::string& file, std::uint64_t offset,
                  const std::string& why, bool tail) {
+    if (!r.ok)
+      return; // keep the first problem
     r.ok = false;
     r.bad_file = file;
     r.bad_offset = offset;
@@ -58,6 +60,34 @@ inspection inspect_directory(const std::string& dir_arg,
   }
   r.first_index = r.base.index.next();
   r.last_index = r.base.index;
+  // Snapshot: the file HARDSTATE's base names, with both CRCs checked.
+  for (auto& n : names)
+    if (auto at = format::parse_snapshot_name(n))
+      if (r.base.index == index_t{} || *at != r.base)
+        r.orphan_snapshots.push_back(n);
+  if (r.base.index != index_t{}) {
+    r.snapshot_file = format::snapshot_name(r.base);
+    std::string bytes;
+    r.snapshot_present = has(r.snapshot_file.c_str());
+    if (!r.snapshot_present) {
+      bad(r.snapshot_file, 0,
+          "missing, although HARDSTATE says the log follows a snapshot "
+          "through index " + to_string(r.base.index) + " term "
+            + to_string(r.base.term),
+          false);
+    } else {
+      try {
+        bytes = fs->read_file(path(r.snapshot_file));
+      } catch (const std::exception& e) {
+        bad(r.snapshot_file, 0, e.what(), false);
+      }
+    }
+    auto scan = format::decode_snapshot(bytes, r.base);
+    r.snapshot_bytes = scan.data_bytes;
+    r.snapshot_crc_ok = scan.ok;
+    if (!scan.ok) // reported; the segments are still listed
+      bad(r.snapshot_file, scan.bad_offset, scan.bad_reason, false);
+  }
   // Segments
   std::map<std::uint64_t, std::string> files;
   for (auto& n : names)
@@ -68,6 +98,8 @@ inspection inspect_directory(const std::string& dir_arg,
   for (auto& [first_value, name] : files) {
     bool last = ++k == files.size();
     index_t first{first_value};
+    if (r.segments.empty() && first < expected)
+      expected = first; // may hold entries <= base, which are skipped
     if (first != expected) {
       bad(name, 0,
           "gap in segment indexes: expected a segment starting at "
@@ -91,9 +123,17 @@ inspection inspect_directory(const std::string& dir_arg,
     info.bytes = bytes.size();
     info.records = scan.entries.size();
     r.segments.push_back(info);
-    r.last_index = info.last_index;
-    for (auto& e : scan.entries)
+    for (auto& e : scan.entries) {
+      if (e.index <= r.base.index) {
+        if (e.index == r.base.index && e.term != r.base.term)
+          r.stale_log = true;
+        continue;
+      }
       r.entries.push_back(std::move(e));
+    }
+    if (r.stale_log)
+      r.entries.clear();
+    r.last_index = r.entries.empty() ? r.base.index : r.entries.back().index;
     if (scan.bad) {
       bad(name, scan.bad_offset, scan.bad_reason, scan.bad_is_tail);
       return r;

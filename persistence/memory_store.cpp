@@ -31,6 +31,7 @@ void check_consecutive(const log_entries& es, index_t first,
 memory_store::memory_store(stored_state initial)
   : hard_(initial.hard),
     base_(initial.base),
+    snapshot_(std::move(initial.snapshot)),
     entries_(std::move(initial.entries)) {
   check_consecutive(entries_, base_.index.next(), "initial state");
   for (const auto& e : entries_)
@@ -39,7 +40,7 @@ memory_store::memory_store(stored_state initial)
 
 stored_state memory_store::load() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return stored_state{hard_, base_, entries_};
+  return stored_state{hard_, base_, snapshot_, entries_};
 }
 
 index_t memory_store::staged_last_index_locked() const {
@@ -48,14 +49,71 @@ index_t memory_store::staged_last_index_locked() const {
   return index_t{base_.index.value + entries_.size()};
 }
 
+log_id memory_store::staged_base_locked() const {
+  return staged_.empty() ? base_ : staged_base_;
+}
+
+term_t memory_store::staged_term_at_locked(index_t i) const {
+  // Replays the staged batches on the durable view, for index i only.
+  term_t t;
+  auto last = index_t{base_.index.value + entries_.size()};
+  if (i == base_.index)
+    t = base_.term;
+  else if (i > base_.index && i <= last)
+    t = entries_[distance(base_.index, i) - 1].term;
+  for (auto& sb : staged_) {
+    auto& b = sb.batch;
+    if (!b.snapshot.empty()) {
+      auto li = b.snapshot.front().last_included;
+      if (!sb.keep_suffix)
+        last = li.index;
+      if (i == li.index)
+        t = li.term;
+      else if (i < li.index || !sb.keep_suffix)
+        t = term_t{};
+    }
+    if (b.truncate_from != index_t{} && b.truncate_from <= last) {
+      if (i >= b.truncate_from)
+        t = term_t{};
+      last = b.truncate_from.prev();
+    }
+    for (auto& e : b.entries)
+      if (e.index == i)
+        t = e.term;
+    last = last + b.entries.size();
+  }
+  return t;
+}
+
 void memory_store::write(const persist_batch& batch) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto last = staged_last_index_locked();
+  auto base = staged_base_locked();
+  bool keep_suffix = false;
+  if (batch.snapshot.size() > 1)
+    throw store_error("memory_store: write: a batch carries at most one "
+                      "snapshot install, not "
+                      + std::to_string(batch.snapshot.size()));
+  if (!batch.snapshot.empty()) {
+    auto li = batch.snapshot.front().last_included;
+    if (li.index == index_t{})
+      throw store_error("memory_store: write: snapshot at index 0");
+    if (li.index < base.index
+        || (li.index == base.index && li.term != base.term))
+      throw store_error("memory_store: write: snapshot through index "
+                        + str(li.index) + " term " + to_string(li.term)
+                        + " does not move the base forward from index "
+                        + str(base.index) + " term " + to_string(base.term));
+    keep_suffix = li.index <= last && staged_term_at_locked(li.index) == li.term;
+    if (!keep_suffix)
+      last = li.index;
+    base = li;
+  }
   if (batch.truncate_from != index_t{}) {
-    if (batch.truncate_from <= base_.index)
+    if (batch.truncate_from <= base.index)
       throw store_error("memory_store: write: truncate_from "
                         + str(batch.truncate_from)
-                        + " is not above the log base " + str(base_.index)
+                        + " is not above the log base " + str(base.index)
                         + " (would cut into the snapshot)");
     if (batch.truncate_from <= last)
       last = batch.truncate_from.prev();
@@ -67,13 +125,28 @@ void memory_store::write(const persist_batch& batch) {
                       + str(batch.last.index)
                       + " differs from the last index after the batch "
                       + str(last));
-  staged_.push_back(batch);
+  staged_.push_back(staged_batch{batch, keep_suffix});
   staged_last_ = last;
+  staged_base_ = base;
 }
 
 void memory_store::sync() {
   std::lock_guard<std::mutex> guard{mtx_};
-  for (auto& batch : staged_) {
+  for (auto& sb : staged_) {
+    auto& batch = sb.batch;
+    if (!batch.snapshot.empty()) {
+      // Installed first (write() checked it moves the base forward).
+      auto& snap = batch.snapshot.front();
+      auto drop = sb.keep_suffix
+                    ? distance(base_.index, snap.last_included.index)
+                    : entries_.size();
+      auto end = entries_.begin() + static_cast<std::ptrdiff_t>(drop);
+      for (auto i = entries_.begin(); i != end; ++i)
+        durable_bytes_ -= encoded_size(*i);
+      entries_.erase(entries_.begin(), end);
+      base_ = snap.last_included;
+      snapshot_ = std::move(snap.data);
+    }
     if (batch.truncate_from != index_t{}) {
       // write() checked truncate_from > base_.index.
       auto keep = distance(base_.index, batch.truncate_from.prev());
@@ -99,12 +172,18 @@ std::size_t memory_store::raft_state_size() const {
   return durable_bytes_;
 }
 
+std::size_t memory_store::snapshot_size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return snapshot_.size();
+}
+
 std::shared_ptr<memory_store> memory_store::durable_copy() const {
   std::lock_guard<std::mutex> guard{mtx_};
   auto result = std::make_shared<memory_store>();
   // No lock needed on `result`: nobody else can see it yet.
   result->hard_ = hard_;
   result->base_ = base_;
+  result->snapshot_ = snapshot_;
   result->entries_ = entries_;
   result->durable_bytes_ = durable_bytes_;
   return result;
@@ -123,6 +202,11 @@ std::uint64_t memory_store::sync_count() const {
 index_t memory_store::durable_last_index() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return index_t{base_.index.value + entries_.size()};
+}
+
+log_id memory_store::durable_base() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return base_;
 }
 
 } // namespace raft::persistence

@@ -7,8 +7,15 @@
 //   raft_state_size() and durable_copy() see only this layer.
 // - the *staged* batches: accepted by write() but not yet synced, kept as a
 //   FIFO of pending batches. sync() applies them to the durable state in
-//   order (truncate, append, replace hard state) and clears the list; the
-//   durable log is never copied as a whole.
+//   order (install the snapshot, truncate, append, replace hard state) and
+//   clears the list; the durable log is never copied as a whole.
+//
+// A snapshot install's choice -- keep the entries after last_included (the
+// log holds it with the same term) or drop the whole log -- is made by
+// write() against the staged view and recorded with the staged batch, so
+// sync() replays exactly what write() validated. The snapshot's bytes are
+// durable state (load(), durable_copy()) but not part of raft_state_size()
+// (6.5840's RaftStateSize() excludes the snapshot); snapshot_size() has them.
 //
 // A simulated crash is `auto survivor = store->durable_copy();`: the copy
 // holds exactly what was synced; staged writes are lost.
@@ -22,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "persistence/store.hpp"
@@ -65,8 +73,10 @@ public:
   /// Validates `batch` against the staged view of the log (the durable log
   /// with every staged batch applied) and stages a copy of it. Throws
   /// store_error, and stages nothing, when:
-  /// - batch.truncate_from is non-zero and <= base.index (it would cut into
-  ///   the snapshot);
+  /// - batch.snapshot holds more than one install, or one at index 0, below
+  ///   the staged base, or at the staged base index with another term;
+  /// - batch.truncate_from is non-zero and <= the base after the batch's
+  ///   install (it would cut into the snapshot);
   /// - batch.entries are not consecutive, or the first one does not follow
   ///   the staged log after truncation (a gap or an overlap);
   /// - batch.last.index differs from the staged last index after the batch.
@@ -80,6 +90,9 @@ public:
   /// header_bytes + the sum of encoded_size(e) over the durable entries.
   /// O(1): maintained incrementally by sync().
   std::size_t raft_state_size() const override;
+
+  /// Bytes of the durable snapshot's data (0 without a snapshot).
+  std::size_t snapshot_size() const override;
 
   // -- simulation and inspection ---------------------------------------------
 
@@ -96,9 +109,28 @@ public:
   /// Last index of the durable log (base.index when the log is empty).
   index_t durable_last_index() const;
 
+  /// The durable base (snapshot point; {0, 0} without a snapshot).
+  log_id durable_base() const;
+
 private:
+  /// A batch accepted by write(), with the install decision it implies.
+  struct staged_batch {
+    persist_batch batch;
+    /// Only with an install: the staged log held last_included with the
+    /// same term, so the entries after it are kept (else all are dropped).
+    bool keep_suffix = false;
+  };
+
   /// Last index of the staged view. Caller holds mtx_.
   index_t staged_last_index_locked() const;
+
+  /// Base of the staged view. Caller holds mtx_.
+  log_id staged_base_locked() const;
+
+  /// Term of the entry at `i` in the staged view: the base's term at the
+  /// base index, term_t{} (0) when the view holds no entry there. Caller
+  /// holds mtx_. O(staged entries).
+  term_t staged_term_at_locked(index_t i) const;
 
   /// Guards every member below.
   mutable std::mutex mtx_;
@@ -108,8 +140,11 @@ private:
   /// current_term and voted_for as of the last sync().
   hard_state hard_;
   /// Snapshot point the durable log follows ({0, 0}: log starts at 1).
-  /// Invariant: never changes in this version (no snapshots yet).
+  /// Moves only forward, by a synced snapshot install.
   log_id base_;
+  /// The durable snapshot's bytes: the state machine through base_. Set
+  /// together with base_, never one without the other.
+  std::string snapshot_;
   /// The durable log. Invariant: entries_[k].index == base_.index + 1 + k.
   log_entries entries_;
   /// raft_state_size() of the durable layer. Invariant: header_bytes +
@@ -120,10 +155,11 @@ private:
 
   /// Batches accepted by write() since the last sync(), oldest first. Each
   /// was valid against the staged view at the time it was written.
-  std::vector<persist_batch> staged_;
-  /// Last index of the staged view: durable last index with every staged
-  /// batch applied. Valid only while staged_ is non-empty.
+  std::vector<staged_batch> staged_;
+  /// Last index and base of the staged view: the durable state with every
+  /// staged batch applied. Valid only while staged_ is non-empty.
   index_t staged_last_;
+  log_id staged_base_;
 
   // -- statistics -------------------------------------------------------------
 

@@ -7,6 +7,14 @@
 // Contract: write() stages a batch; sync() makes every staged batch durable
 // or throws store_error. Only what a completed sync() covered survives a
 // crash. No CAF here.
+//
+// Snapshots (issue 4): a batch may carry one snapshot_install, applied FIRST
+// and atomically with the batch's hard state: entries <= last_included.index
+// are dropped, the later ones kept only if the log holds last_included with
+// the same term (else the whole log is dropped), the base becomes
+// last_included; then truncate_from and entries apply after it. After a
+// crash, load() returns a base together with exactly the snapshot bytes
+// installed with it -- never one without the other.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +31,9 @@ struct stored_state {
   hard_state hard;
   /// The position the log follows ({0, 0}: no snapshot, log starts at 1).
   log_id base;
+  /// The snapshot's bytes: the state machine through base (empty when base
+  /// is {0, 0}).
+  std::string snapshot;
   log_entries entries;
 };
 
@@ -40,9 +51,11 @@ public:
   /// The durable state, as of the last completed sync().
   virtual stored_state load() = 0;
 
-  /// Stages `batch`: truncate from batch.truncate_from (if non-zero), append
-  /// batch.entries, replace the hard state. Throws store_error when the
-  /// batch does not fit the stored log (a gap, or truncating below the base).
+  /// Stages `batch`: install batch.snapshot (if any), truncate from
+  /// batch.truncate_from (if non-zero), append batch.entries, replace the
+  /// hard state. Throws store_error, staging nothing, when the batch does not
+  /// fit the staged log: a gap, truncating at or below the base, a snapshot
+  /// below the base, at index 0, or at the base index with another term.
   virtual void write(const persist_batch& batch) = 0;
 
   /// Makes every staged write durable. Throws store_error on failure.
@@ -51,6 +64,10 @@ public:
   /// Size in bytes of the durable Raft state (hard state + log), as an
   /// encoded representation would take (6.5840 RaftStateSize()).
   virtual std::size_t raft_state_size() const = 0;
+
+  /// Size in bytes of the durable snapshot's data (stored_state::snapshot);
+  /// not part of raft_state_size(). 0 without a snapshot.
+  virtual std::size_t snapshot_size() const = 0;
 };
 
 } // namespace raft::persistence
