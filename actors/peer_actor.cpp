@@ -54,6 +54,12 @@ void send_envelope(peer_actor_type* self, envelope& env) {
                [&](append_entries_reply& m) {
                  self->send(t, env.from, env.to, std::move(m));
                },
+               [&](install_snapshot& m) {
+                 self->send(t, env.from, env.to, std::move(m));
+               },
+               [&](install_snapshot_reply& m) {
+                 self->send(t, env.from, env.to, std::move(m));
+               },
              },
              env.msg);
 }
@@ -91,7 +97,11 @@ void drain(peer_actor_type* self) {
   //    only once on_persisted covered them).
   for (auto& env : out.messages)
     send_envelope(self, env);
-  // 3. Committed entries, in index order.
+  // 3a. A snapshot for the state machine, before any later entry.
+  if (out.apply_snapshot && st.cfg.state_machine)
+    self->send(st.cfg.state_machine, apply_atom::value,
+               std::move(*out.apply_snapshot));
+  // 3b. Committed entries, in index order.
   if (!out.committed.empty() && st.cfg.state_machine)
     self->send(st.cfg.state_machine, apply_atom::value,
                std::move(out.committed));
@@ -130,11 +140,12 @@ void on_rpc(peer_actor_type* self, server_id from, server_id to,
 
 /// The loaded state arrived: build the core (loading -> running).
 void start(peer_actor_type* self, hard_state& hard, log_id& base,
-           log_entries& entries) {
+           std::string& snapshot, log_entries& entries) {
   auto& st = self->state;
   try {
     st.node.emplace(st.cfg.raft,
-                    core::restored_state{hard, base, std::move(entries)});
+                    core::restored_state{hard, base, std::move(entries),
+                                         std::move(snapshot)});
   } catch (const std::exception& e) {
     fail(self, std::string{"cannot start from the loaded state: "}
                  + e.what());
@@ -185,8 +196,9 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
   // loaded; they are handled afterwards, in arrival order.
   self->request(st.cfg.persister, caf::infinite, load_atom::value)
     .await(
-      [self](hard_state& hard, log_id& base, log_entries& entries) {
-        start(self, hard, base, entries);
+      [self](hard_state& hard, log_id& base, std::string& snapshot,
+             log_entries& entries) {
+        start(self, hard, base, snapshot, entries);
       },
       [self](caf::error& err) {
         // The persister was already gone: it reported its own failure (or
@@ -212,6 +224,17 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
     },
     [self](server_id from, server_id to, append_entries_reply& m) {
       on_rpc(self, from, to, std::move(m));
+    },
+    [self](server_id from, server_id to, install_snapshot& m) {
+      on_rpc(self, from, to, std::move(m));
+    },
+    [self](server_id from, server_id to, install_snapshot_reply& m) {
+      on_rpc(self, from, to, std::move(m));
+    },
+    [self](snapshot_atom, index_t index, std::string& data) {
+      // The service's snapshot (6.5840 Snapshot): the core ignores one that
+      // is not newer than its base or ahead of what was applied.
+      input(self, [&](core::node& n) { n.snapshot(index, std::move(data)); });
     },
     [self](const persisted& p) {
       input(self, [&](core::node& n) { n.on_persisted(p.term, p.index); });

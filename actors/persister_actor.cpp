@@ -64,10 +64,10 @@ persister_actor_with_policy(persister_actor_type* self,
   self->state.store = std::move(store);
   return {
     [self](load_atom)
-      -> caf::result<hard_state, log_id, log_entries> {
+      -> caf::result<hard_state, log_id, std::string, log_entries> {
       try {
         auto s = self->state.store->load();
-        return {s.hard, s.base, std::move(s.entries)};
+        return {s.hard, s.base, std::move(s.snapshot), std::move(s.entries)};
       } catch (const std::exception& e) {
         return fail(self, std::string{"cannot load the durable state: "}
                             + e.what());

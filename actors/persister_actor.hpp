@@ -2,7 +2,8 @@
 // (DESIGN.md §1 and §4). The only user of the store.
 //
 // Protocol:
-//   (load_atom)     -> (hard_state, log_id base, log_entries): store.load()
+//   (load_atom)     -> (hard_state, log_id base, std::string snapshot,
+//                       log_entries): store.load()
 //   (persist_batch) -> later, (persisted{batch.last.term, batch.last.index})
 //                      sent to the sender of the batch, once the batch is
 //                      durable. Acknowledgements go out in arrival order.

@@ -1,6 +1,7 @@
 // The user's replicated state machine, run inside state_machine_actor.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "messages/node_messages.hpp"
@@ -15,6 +16,19 @@ public:
   /// Returns the reply bytes for the client that submitted the command, if
   /// any. Runs on the state machine actor; must not block.
   virtual std::string apply(const apply_msg& m) = 0;
+
+  /// Asked after every batch of applied entries, with the index the machine
+  /// has applied through: return the machine's state as bytes to let Raft
+  /// drop its log through `applied` (6.5840 Snapshot(index, snapshot)), or
+  /// nothing to keep the log. The bytes come back in an apply_msg with
+  /// snapshot_valid when this node must restart from them (after a restart,
+  /// or when the leader sent its snapshot). Runs on the state machine
+  /// actor; the request to the peer is asynchronous, so this never
+  /// deadlocks with the apply stream. Default: never.
+  virtual std::optional<std::string> take_snapshot(index_t applied) {
+    static_cast<void>(applied);
+    return std::nullopt;
+  }
 };
 
 } // namespace raft::actors

@@ -109,6 +109,48 @@ void apply(state_machine_actor_type* self, log_entries& entries) {
   }
 }
 
+/// Asks the machine for a snapshot at the applied index; hands it to the
+/// peer (asynchronously: the peer never waits on this actor, so no cycle).
+void offer_snapshot(state_machine_actor_type* self) {
+  auto& st = self->state;
+  if (!st.machine || !st.peer)
+    return;
+  std::optional<std::string> bytes;
+  try {
+    bytes = st.machine->take_snapshot(st.last_applied);
+  } catch (const std::exception& ex) {
+    fail(self, "the machine threw in take_snapshot at index "
+                 + to_string(st.last_applied) + ": " + ex.what());
+    return;
+  }
+  if (bytes)
+    self->send(st.peer, snapshot_atom::value, st.last_applied,
+               std::move(*bytes));
+}
+
+/// Replaces the machine's state with a snapshot (from the leader, or the
+/// one this node restarted from). Never moves the applied index backwards.
+void install_snapshot(state_machine_actor_type* self, apply_msg& m) {
+  auto& st = self->state;
+  if (!m.snapshot_valid || m.snapshot_index <= st.last_applied)
+    return; // the core never sends one; ignore rather than go backwards
+  try {
+    st.machine->apply(m);
+  } catch (const std::exception& ex) {
+    fail(self, "the machine threw installing the snapshot at index "
+                 + to_string(m.snapshot_index) + ": " + ex.what());
+    return;
+  }
+  // Clients waiting at an index the snapshot covers cannot learn their
+  // command's outcome here: it may be in the snapshot or may have been
+  // overwritten. Same contract as a timeout: may or may not be applied.
+  auto end = st.waiting.upper_bound(m.snapshot_index);
+  for (auto it = st.waiting.begin(); it != end; ++it)
+    it->second.promise.deliver(error_reply(errc::timeout));
+  st.waiting.erase(st.waiting.begin(), end);
+  st.last_applied = m.snapshot_index;
+}
+
 } // namespace
 
 state_machine_state::~state_machine_state() {
@@ -148,7 +190,13 @@ caf::behavior state_machine_actor(state_machine_actor_type* self,
           });
       return rp;
     },
-    [self](apply_atom, log_entries& entries) { apply(self, entries); },
+    [self](apply_atom, log_entries& entries) {
+      apply(self, entries);
+      offer_snapshot(self);
+    },
+    [self](apply_atom, apply_msg& snapshot) {
+      install_snapshot(self, snapshot);
+    },
     [self](caf::get_atom, status_atom) { return self->state.last_applied; },
   };
 }

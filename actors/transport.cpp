@@ -59,6 +59,12 @@ caf::behavior transport_actor(transport_actor_type* self) {
     [self](server_id from, server_id to, append_entries_reply& m) {
       forward(self, from, to, std::move(m));
     },
+    [self](server_id from, server_id to, install_snapshot& m) {
+      forward(self, from, to, std::move(m));
+    },
+    [self](server_id from, server_id to, install_snapshot_reply& m) {
+      forward(self, from, to, std::move(m));
+    },
     [self](caf::get_atom, status_atom)
       -> caf::result<std::uint64_t, std::uint64_t> {
       return {self->state.delivered, self->state.dropped};

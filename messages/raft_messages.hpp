@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <variant>
 
 #include "messages/ids.hpp"
@@ -59,6 +60,42 @@ struct append_entries_reply {
   index_t log_length;
 };
 
+/// InstallSnapshot RPC (Figure 13 of the extended paper, §7), sent by the
+/// leader to a follower whose next entry the leader has compacted away. The
+/// snapshot travels in chunks of at most config::snapshot_chunk_bytes, one
+/// unanswered chunk per follower; the reply says where to continue.
+struct install_snapshot {
+  term_t term;           ///< leader's term
+  server_id leader_id;   ///< so follower can redirect clients
+  /// The snapshot replaces all entries up through and including this
+  /// position (lastIncludedIndex / lastIncludedTerm).
+  log_id last_included;
+  /// Byte offset where `data` is positioned in the snapshot file.
+  std::uint64_t offset = 0;
+  /// Raw bytes of the snapshot chunk, starting at offset.
+  std::string data;
+  /// True if this is the last chunk.
+  bool done = false;
+  /// Size of the whole snapshot in bytes (the follower checks it on done).
+  std::uint64_t total_size = 0;
+  /// CRC-32 (IEEE 802.3, as zlib's crc32()) of the whole snapshot, checked
+  /// by the follower before it installs anything.
+  std::uint32_t crc32 = 0;
+};
+
+struct install_snapshot_reply {
+  term_t term;           ///< currentTerm, for leader to update itself
+  /// Echo of the request's last_included: which snapshot this answers.
+  log_id last_included;
+  /// Bytes of this snapshot the follower holds contiguously from offset 0:
+  /// the offset of the next chunk the leader should send.
+  std::uint64_t next_offset = 0;
+  /// The follower durably holds a state through last_included (installed
+  /// this snapshot, or already had it committed): the leader may set
+  /// match_index = last_included.index.
+  bool installed = false;
+};
+
 #define RAFT_EQ4(T, a, b, c, d)                                                \
   inline bool operator==(const T& x, const T& y) {                             \
     return x.a == y.a && x.b == y.b && x.c == y.c && x.d == y.d;               \
@@ -99,6 +136,25 @@ inline bool operator!=(const append_entries_reply& x,
   return !(x == y);
 }
 
+inline bool operator==(const install_snapshot& x, const install_snapshot& y) {
+  return x.term == y.term && x.leader_id == y.leader_id
+         && x.last_included == y.last_included && x.offset == y.offset
+         && x.data == y.data && x.done == y.done
+         && x.total_size == y.total_size && x.crc32 == y.crc32;
+}
+inline bool operator!=(const install_snapshot& x, const install_snapshot& y) {
+  return !(x == y);
+}
+inline bool operator==(const install_snapshot_reply& x,
+                       const install_snapshot_reply& y) {
+  return x.term == y.term && x.last_included == y.last_included
+         && x.next_offset == y.next_offset && x.installed == y.installed;
+}
+inline bool operator!=(const install_snapshot_reply& x,
+                       const install_snapshot_reply& y) {
+  return !(x == y);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, request_vote& x) {
   return f(x.term, x.candidate_id, x.last_log_index, x.last_log_term);
@@ -119,16 +175,30 @@ typename Inspector::result_type inspect(Inspector& f,
            x.conflict_term, x.conflict_index, x.log_length);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, install_snapshot& x) {
+  return f(x.term, x.leader_id, x.last_included, x.offset, x.data, x.done,
+           x.total_size, x.crc32);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f,
+                                        install_snapshot_reply& x) {
+  return f(x.term, x.last_included, x.next_offset, x.installed);
+}
+
 /// Every peer-to-peer message. Adding an alternative breaks the build at
 /// every exhaustive visit (STYLE habit 8) -- intended.
-using rpc_message = std::variant<request_vote, request_vote_reply,
-                                 append_entries, append_entries_reply>;
+using rpc_message
+  = std::variant<request_vote, request_vote_reply, append_entries,
+                 append_entries_reply, install_snapshot,
+                 install_snapshot_reply>;
 
 /// True for the messages that open an RPC (counted as RPCs by the test
 /// network, like labrpc's Call), false for replies.
 inline bool is_request(const rpc_message& m) {
   return std::holds_alternative<request_vote>(m)
-         || std::holds_alternative<append_entries>(m);
+         || std::holds_alternative<append_entries>(m)
+         || std::holds_alternative<install_snapshot>(m);
 }
 
 /// The term a message carries (every Raft message carries one, §5.1).

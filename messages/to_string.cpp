@@ -10,6 +10,9 @@
 //        xlen=7
 //   1->3 request_vote term=3 cand=1 last=2/7
 //   3->1 request_vote_reply term=3 granted=true
+//   1->2 install_snapshot term=3 last=2/7 offset=0 bytes=4 done=false
+//        total=9 crc=cbf43926
+//   2->1 install_snapshot_reply term=3 last=2/7 next=4 installed=false
 #include "messages/to_string.hpp"
 
 #include <cstdio>
@@ -164,6 +167,24 @@ std::string to_string(const append_entries_reply& x) {
          + " xlen=" + to_string(x.log_length);
 }
 
+std::string to_string(const install_snapshot& x) {
+  char crc[16];
+  std::snprintf(crc, sizeof(crc), "%08x", static_cast<unsigned>(x.crc32));
+  return "install_snapshot term=" + to_string(x.term)
+         + " last=" + to_string(x.last_included)
+         + " offset=" + std::to_string(x.offset)
+         + " bytes=" + std::to_string(x.data.size())
+         + " done=" + bool_str(x.done)
+         + " total=" + std::to_string(x.total_size) + " crc=" + crc;
+}
+
+std::string to_string(const install_snapshot_reply& x) {
+  return "install_snapshot_reply term=" + to_string(x.term)
+         + " last=" + to_string(x.last_included)
+         + " next=" + std::to_string(x.next_offset)
+         + " installed=" + bool_str(x.installed);
+}
+
 std::string to_string(const rpc_message& x) {
   return std::visit([](const auto& m) { return to_string(m); }, x);
 }
@@ -175,6 +196,9 @@ std::string to_string(const envelope& x) {
   if (auto ae = std::get_if<append_entries>(&x.msg);
       ae != nullptr && ae->leader_id != x.from)
     result += " leader=" + to_string(ae->leader_id);
+  if (auto is = std::get_if<install_snapshot>(&x.msg);
+      is != nullptr && is->leader_id != x.from)
+    result += " leader=" + to_string(is->leader_id);
   return result;
 }
 
@@ -183,8 +207,15 @@ std::string to_string(const hard_state& x) {
          + " vote=" + id_or_none(x.voted_for);
 }
 
+std::string to_string(const snapshot_install& x) {
+  return "snapshot=" + to_string(x.last_included)
+         + " bytes=" + std::to_string(x.data.size());
+}
+
 std::string to_string(const persist_batch& x) {
   auto result = "persist " + to_string(x.hard_state);
+  for (const auto& s : x.snapshot)
+    result += " " + to_string(s);
   if (x.truncate_from != index_t{0})
     result += " truncate=" + to_string(x.truncate_from);
   return result + " entries=" + index_range(x.entries)

@@ -21,9 +21,12 @@ std::string to_string(const request_vote& x);
 std::string to_string(const request_vote_reply& x);
 std::string to_string(const append_entries& x);
 std::string to_string(const append_entries_reply& x);
+std::string to_string(const install_snapshot& x);
+std::string to_string(const install_snapshot_reply& x);
 std::string to_string(const rpc_message& x);
 std::string to_string(const envelope& x);
 std::string to_string(const hard_state& x);
+std::string to_string(const snapshot_install& x);
 std::string to_string(const persist_batch& x);
 std::string to_string(const persisted& x);
 std::string to_string(const apply_msg& x);
@@ -45,6 +48,9 @@ RAFT_STREAM(request_vote)
 RAFT_STREAM(request_vote_reply)
 RAFT_STREAM(append_entries)
 RAFT_STREAM(append_entries_reply)
+RAFT_STREAM(install_snapshot)
+RAFT_STREAM(install_snapshot_reply)
+RAFT_STREAM(snapshot_install)
 RAFT_STREAM(envelope)
 RAFT_STREAM(hard_state)
 RAFT_STREAM(persist_batch)

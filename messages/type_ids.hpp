@@ -37,6 +37,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(raft, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(raft, (raft::propose_result))
   CAF_ADD_TYPE_ID(raft, (raft::peer_status))
   CAF_ADD_TYPE_ID(raft, (raft::client_reply))
+  CAF_ADD_TYPE_ID(raft, (raft::install_snapshot))
+  CAF_ADD_TYPE_ID(raft, (raft::install_snapshot_reply))
+  CAF_ADD_TYPE_ID(raft, (raft::snapshot_install))
 CAF_END_TYPE_ID_BLOCK(raft)
 
 namespace raft {
@@ -50,6 +53,7 @@ using flush_atom = caf::atom_constant<caf::atom("r_flush")>;
 using apply_atom = caf::atom_constant<caf::atom("r_apply")>;
 using submit_atom = caf::atom_constant<caf::atom("r_submit")>;
 using register_atom = caf::atom_constant<caf::atom("r_register")>;
+using snapshot_atom = caf::atom_constant<caf::atom("r_snapshot")>;
 
 /// Registers every raft message type with an actor system config.
 inline void register_types(caf::actor_system_config& cfg) {

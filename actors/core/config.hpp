@@ -32,6 +32,10 @@ struct config {
   /// replicate mode; further sends wait for acknowledgements (flow control,
   /// like etcd's MaxInflightMsgs).
   std::size_t max_inflight_appends = 64;
+  /// Most snapshot bytes in one InstallSnapshot chunk (Figure 13; at least
+  /// 1). A leader keeps one chunk per follower in flight and sends the next
+  /// when the follower answers.
+  std::size_t snapshot_chunk_bytes = 1024 * 1024;
   /// Seed of the node's RNG (election timeouts). Same seed, same inputs:
   /// same outputs.
   std::uint64_t rng_seed = 1;

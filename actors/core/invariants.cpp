@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "actors/core/crc32.hpp"
 #include "actors/core/node.hpp"
 #include "messages/to_string.hpp"
 
@@ -84,6 +85,13 @@ void check_indexes(const node& n, report& r) {
   r.expect(n.applied_index() <= n.durable_index(), "applied_index ",
            n.applied_index(), " > durable_index ", n.durable_index(),
            " (applied an entry not stored durably)");
+  r.expect(n.applied_index() >= log.base().index || n.snapshot_apply_pending(),
+           "applied_index ", n.applied_index(), " < snapshot point ",
+           log.base().index, " with no snapshot on its way to the state "
+           "machine (§7)");
+  r.expect(crc32(n.snapshot_data()) == n.snapshot_crc(),
+           "snapshot_crc does not match the snapshot's ",
+           n.snapshot_data().size(), " bytes");
   r.expect(n.durable_index() <= log.last_index(), "durable_index ",
            n.durable_index(), " > last_index ", log.last_index());
   r.expect(n.batches_durable() <= n.batches_emitted(), "batches_durable ",
@@ -101,6 +109,14 @@ void check_role(const node& n, report& r) {
       r.expect(st.leader != self, "a follower names itself as leader");
       r.expect(st.leader == no_server || is_member(n, st.leader),
                "follower's leader ", st.leader, " is not a member");
+      if (st.incoming) {
+        r.expect(st.incoming->data.size() <= st.incoming->total_size,
+                 "receiving snapshot ", st.incoming->last_included, ": ",
+                 st.incoming->data.size(), " bytes of ",
+                 st.incoming->total_size);
+        r.expect(st.leader != no_server,
+                 "receiving a snapshot from no leader");
+      }
     } else if constexpr (std::is_same_v<T, candidate>) {
       r.expect(n.role() == raft::role::candidate, "role() is ", n.role(),
                " but the state is candidate");
@@ -146,6 +162,19 @@ void check_role(const node& n, report& r) {
                  last.next());
         r.expect(p.match_index <= last, "progress of ", s, ": match_index ",
                  p.match_index, " > last_index ", last);
+        if (p.state == progress::mode::snapshot) {
+          auto base = n.log().base();
+          r.expect(p.next_index <= base.index, "progress of ", s,
+                   " in snapshot mode with next_index ", p.next_index,
+                   " above the snapshot point ", base.index);
+          r.expect(p.snapshot.index <= base.index, "progress of ", s,
+                   " sends snapshot ", p.snapshot, " above the base ", base);
+          r.expect(p.snapshot != base
+                     || p.snapshot_offset <= n.snapshot_data().size(),
+                   "progress of ", s, ": snapshot offset ", p.snapshot_offset,
+                   " beyond the snapshot's ", n.snapshot_data().size(),
+                   " bytes");
+        }
       }
     }
   };
@@ -205,6 +234,7 @@ node_snapshot snapshot_of(const node& n) {
   x.leader = n.leader();
   x.commit_index = n.commit_index();
   x.applied_index = n.applied_index();
+  x.base = n.log().base();
   x.commit_term = n.log().term_at(n.commit_index());
   x.last = n.log().last();
   return x;
@@ -240,6 +270,14 @@ std::vector<std::string> check_transition(const node_snapshot& before,
   r.expect(before.applied_index <= after.applied_index(),
            "applied_index decreased from ", before.applied_index, " to ",
            after.applied_index());
+  auto base = after.log().base();
+  r.expect(before.base.index <= base.index, "snapshot point moved back from ",
+           before.base, " to ", base);
+  if (before.commit_term && base.index == before.commit_index)
+    r.expect(base.term == *before.commit_term, "snapshot point ", base,
+             " disagrees with the committed entry ", *before.commit_term, "/",
+             before.commit_index, " (§7: a snapshot covers committed "
+             "entries)");
   if (before.commit_term) {
     auto t = after.log().term_at(before.commit_index);
     // An entry compacted into a snapshot is no longer visible: fine.

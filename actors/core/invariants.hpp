@@ -24,7 +24,12 @@ class node;
 /// Single-node facts, true after every input:
 /// - the log's indexes are consecutive after its base;
 /// - log terms never decrease along the log and never exceed current_term;
-/// - base.index <= commit_index <= last_index (Figure 2 commitIndex);
+/// - base.index <= commit_index <= last_index (Figure 2 commitIndex): the
+///   entries at or below the base are committed, covered by the snapshot;
+/// - applied_index >= base.index (a restarted node starts from its
+///   snapshot), except while an installed snapshot waits for durability
+///   before it reaches the state machine (§7);
+/// - snapshot_crc is the CRC-32 of snapshot_data;
 /// - applied_index <= commit_index and applied_index <= durable_index
 ///   (a node applies only what it stores durably);
 /// - durable_index <= last_index;
@@ -32,6 +37,11 @@ class node;
 /// - a leader names itself as leader; a follower never does;
 /// - a leader's progress covers exactly the other members and satisfies
 ///   match_index < next_index <= last_index + 1, match_index <= last_index;
+///   in snapshot mode next_index <= base.index (the entry it needs is
+///   compacted), the snapshot in transfer is at or below the base, and the
+///   offset lies within the current snapshot when that is the one sent;
+/// - a follower's half-received snapshot is no larger than announced and
+///   lies above the base;
 /// - a candidate's granted/refused sets hold members only and are disjoint;
 /// - the election timeout lies in [election_ticks, 2 * election_ticks);
 /// - status() agrees with the observers.
@@ -47,6 +57,8 @@ struct node_snapshot {
   server_id leader;
   index_t commit_index;
   index_t applied_index;
+  /// The snapshot point (log base).
+  log_id base;
   /// Term of the entry at commit_index (base term when commit_index is the
   /// base; nothing when the node lost track of it, e.g. compacted away).
   std::optional<term_t> commit_term;
@@ -65,6 +77,9 @@ node_snapshot snapshot_of(const node& n);
 ///   (Election Safety, as seen by one node);
 /// - a node becomes leader only from candidate of the same term (§5.2);
 /// - commit_index and applied_index never decrease;
+/// - the snapshot point never moves backwards, and when it moves onto the
+///   old commit index it carries that entry's term (a snapshot covers the
+///   committed entries, §7);
 /// - the committed entry at the old commit_index is still there with the
 ///   same term (committed entries are never truncated, §5.4).
 std::vector<std::string> check_transition(const node_snapshot& before,

@@ -87,6 +87,32 @@ void log_view::truncate_from(index_t i) {
     entries_.pop_back();
 }
 
+void log_view::compact_to(log_id base) {
+  if (base.index < base_.index || base.index > last_index()
+      || !matches(base.index, base.term))
+    throw std::logic_error("log_view::compact_to: " + to_string(base.term)
+                           + "/" + to_string(base.index)
+                           + " is not a position of the log");
+  while (!entries_.empty() && entries_.front().index <= base.index)
+    entries_.pop_front();
+  base_ = base;
+}
+
+bool log_view::install(log_id snap) {
+  if (snap.index <= base_.index)
+    throw std::logic_error("log_view::install: snapshot index "
+                           + to_string(snap.index) + " not above base "
+                           + to_string(base_.index));
+  bool keep = matches(snap.index, snap.term);
+  if (keep) {
+    compact_to(snap);
+    return true;
+  }
+  entries_.clear();
+  base_ = snap;
+  return false;
+}
+
 log_entries log_view::slice(index_t from, index_t to, std::size_t max_entries,
                             std::size_t max_bytes) const {
   log_entries out;

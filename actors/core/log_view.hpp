@@ -61,6 +61,19 @@ public:
   /// (committed entries are never truncated; the caller checks that).
   void truncate_from(index_t i);
 
+  /// Service snapshot (§7): the entries through `base.index` are covered by
+  /// a snapshot; drop them and make `base` the new base. Precondition:
+  /// this->base().index <= base.index <= last_index() and the log holds
+  /// base.index with base.term.
+  void compact_to(log_id base);
+
+  /// InstallSnapshot (Figure 13 steps 6-7): "If existing log entry has same
+  /// index and term as snapshot's last included entry, retain log entries
+  /// following it" -- else "discard the entire log". Either way the base
+  /// becomes `snap`. Returns whether the suffix was kept. Precondition:
+  /// snap.index > base().index.
+  bool install(log_id snap);
+
   /// Copies entries [from, to] but stops after `max_entries` entries or once
   /// `max_bytes` payload bytes are reached (at least one entry if any).
   log_entries slice(index_t from, index_t to, std::size_t max_entries,

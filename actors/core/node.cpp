@@ -1,3 +1,6 @@
+// raft::core::node, part 1: construction, inputs, output, observers and
+// elections (§5.2). Part 2 (node_replication.cpp) holds log replication,
+// part 3 (node_snapshot.cpp) the snapshots of §7.
 #include "actors/core/node.hpp"
 
 #include <algorithm>
@@ -5,22 +8,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "actors/core/node_detail.hpp"
+
 namespace raft::core {
 
-namespace {
-
-template <class... Fs>
-struct overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overload(Fs...) -> overload<Fs...>;
-
-std::string where(const config& cfg) {
-  return "node " + to_string(cfg.id) + ": ";
-}
-
-} // namespace
+using detail::overload;
+using detail::where;
 
 // -- construction -------------------------------------------------------------
 
@@ -45,14 +38,28 @@ node::node(config cfg, restored_state state)
   if (cfg_.heartbeat_ticks < 1 || cfg_.election_ticks <= cfg_.heartbeat_ticks)
     throw std::invalid_argument(
       where(cfg_) + "need 1 <= heartbeat_ticks < election_ticks");
-  if (cfg_.max_entries_per_append < 1 || cfg_.max_inflight_appends < 1)
-    throw std::invalid_argument(
-      where(cfg_) + "max_entries_per_append and max_inflight_appends >= 1");
+  if (cfg_.max_entries_per_append < 1 || cfg_.max_inflight_appends < 1
+      || cfg_.snapshot_chunk_bytes < 1)
+    throw std::invalid_argument(where(cfg_)
+                                + "max_entries_per_append, "
+                                  "max_inflight_appends and "
+                                  "snapshot_chunk_bytes must be >= 1");
   if (log_.last_term() > hard_.current_term)
     throw std::invalid_argument(where(cfg_) + "restored log has term "
                                 + to_string(log_.last_term())
                                 + " above current_term "
                                 + to_string(hard_.current_term));
+  set_snapshot_data(std::move(state.snapshot));
+  // §7: a restarted server starts from its snapshot: commit and applied
+  // start at the base, and a fresh state machine first loads the snapshot.
+  if (log_.base().index != index_t{}) {
+    apply_msg a;
+    a.snapshot_valid = true;
+    a.snapshot = *snapshot_data_;
+    a.snapshot_term = log_.base().term;
+    a.snapshot_index = log_.base().index;
+    ready_snapshot_apply_ = std::move(a);
+  }
   // Everything restored is durable by definition.
   emitted_hard_ = hard_;
   emitted_last_ = log_.last_index();
@@ -97,8 +104,16 @@ void node::step(server_id from, const rpc_message& msg) {
           r.prev_log_index = m.prev_log_index;
           send_after_persist(from, r);
         },
+        [&](const install_snapshot& m) {
+          // Figure 13: "Reply immediately if term < currentTerm".
+          install_snapshot_reply r;
+          r.term = hard_.current_term;
+          r.last_included = m.last_included;
+          send_after_persist(from, r);
+        },
         [](const request_vote_reply&) {},
         [](const append_entries_reply&) {},
+        [](const install_snapshot_reply&) {},
       },
       msg);
     return;
@@ -107,6 +122,7 @@ void node::step(server_id from, const rpc_message& msg) {
   // currentTerm: set currentTerm = T, convert to follower".
   if (t > hard_.current_term) {
     auto leader_of_t = std::holds_alternative<append_entries>(msg)
+                           || std::holds_alternative<install_snapshot>(msg)
                          ? from
                          : no_server;
     become_follower(t, leader_of_t);
@@ -147,6 +163,12 @@ void node::on_persisted(term_t term, index_t index) {
   durable = std::min(durable, unstable_from_.prev());
   durable_index_ = durable;
   release_held();
+  // Figure 13 step 8: the state machine gets an installed snapshot once it
+  // is durable here.
+  if (snapshot_apply_ && batches_durable_ >= snapshot_apply_->batch) {
+    ready_snapshot_apply_ = std::move(snapshot_apply_->msg);
+    snapshot_apply_.reset();
+  }
   if (std::holds_alternative<candidate>(role_))
     maybe_win_election();
   else if (is_leader())
@@ -157,9 +179,11 @@ void node::on_persisted(term_t term, index_t index) {
 
 bool node::has_output() const {
   return hard_ != emitted_hard_ || unstable_from_ <= log_.last_index()
-         || unstable_from_ <= emitted_last_ || !outbox_.empty()
-         || !outbox_after_persist_.empty() || state_changed_
-         || applied_index_ < std::min(commit_index_, durable_index_);
+         || unstable_from_ <= emitted_last_ || snapshot_unemitted_
+         || !outbox_.empty() || !outbox_after_persist_.empty()
+         || state_changed_ || ready_snapshot_apply_
+         || (applied_index_ >= log_.base().index
+             && applied_index_ < std::min(commit_index_, durable_index_));
 }
 
 output node::take_output() {
@@ -167,9 +191,12 @@ output node::take_output() {
   // 1. The persist batch: everything changed since the previous batch.
   bool log_changed = unstable_from_ <= log_.last_index()
                      || unstable_from_ <= emitted_last_;
-  if (hard_ != emitted_hard_ || log_changed) {
+  if (hard_ != emitted_hard_ || log_changed || snapshot_unemitted_) {
     persist_batch b;
     b.hard_state = hard_;
+    // The store installs the snapshot first, then truncates and appends.
+    if (snapshot_unemitted_)
+      b.snapshot.push_back(snapshot_install{log_.base(), *snapshot_data_});
     if (unstable_from_ <= emitted_last_)
       b.truncate_from = unstable_from_;
     if (unstable_from_ <= log_.last_index())
@@ -177,7 +204,13 @@ output node::take_output() {
                              static_cast<std::size_t>(-1),
                              static_cast<std::size_t>(-1));
     b.last = log_.last();
-    inflight_batches_.push_back({++batches_emitted_, b.last, b.truncate_from});
+    auto cut = b.truncate_from;
+    if (snapshot_cut_ != index_t{}
+        && (cut == index_t{} || snapshot_cut_ < cut))
+      cut = snapshot_cut_;
+    inflight_batches_.push_back({++batches_emitted_, b.last, cut});
+    snapshot_unemitted_ = false;
+    snapshot_cut_ = index_t{};
     emitted_hard_ = hard_;
     emitted_last_ = log_.last_index();
     unstable_from_ = log_.last_index().next();
@@ -195,9 +228,20 @@ output node::take_output() {
   outbox_after_persist_.clear();
   out.messages = std::move(outbox_);
   outbox_.clear();
-  // 3. Committed entries that are durable here go to the state machine.
+  // 3a. A durable installed (or restored) snapshot replaces the state
+  // machine's state; applied never moves backwards.
+  if (ready_snapshot_apply_) {
+    // (Equal only for the restored snapshot: applied starts at its index.)
+    if (ready_snapshot_apply_->snapshot_index >= applied_index_) {
+      applied_index_ = ready_snapshot_apply_->snapshot_index;
+      out.apply_snapshot = std::move(ready_snapshot_apply_);
+    }
+    ready_snapshot_apply_.reset();
+  }
+  // 3b. Committed entries that are durable here go to the state machine,
+  // once the state machine holds the snapshot they follow.
   auto bound = std::min(commit_index_, durable_index_);
-  if (applied_index_ < bound) {
+  if (applied_index_ >= log_.base().index && applied_index_ < bound) {
     out.committed = log_.slice(applied_index_.next(), bound,
                                static_cast<std::size_t>(-1),
                                static_cast<std::size_t>(-1));
@@ -246,13 +290,16 @@ peer_status node::status() const {
 // -- transitions --------------------------------------------------------------
 
 void node::become_follower(term_t term, server_id leader_id) {
-  if (term > hard_.current_term) {
+  bool new_term = term > hard_.current_term;
+  if (new_term) {
     hard_.current_term = term;
     hard_.voted_for = no_server;
     state_changed_ = true;
   }
   auto* f = std::get_if<follower>(&role_);
-  if (!f || f->leader != leader_id) {
+  // A new leader or a new term also discards a half-received snapshot
+  // (follower::incoming).
+  if (!f || f->leader != leader_id || new_term) {
     role_ = follower{leader_id};
     state_changed_ = true;
   }
@@ -347,219 +394,6 @@ void node::handle(server_id from, const request_vote_reply& m) {
     c->refused.insert(from);
   }
   maybe_win_election();
-}
-
-void node::handle(server_id from, const append_entries& m) {
-  if (is_leader())
-    throw std::logic_error(where(cfg_) + "two leaders in term "
-                           + to_string(hard_.current_term) + ": "
-                           + to_string(cfg_.id) + " and " + to_string(from));
-  // §5.2: "If AppendEntries RPC received from new leader: convert to
-  // follower"; a follower resets its election timer.
-  become_follower(hard_.current_term, from);
-
-  append_entries_reply r;
-  r.term = hard_.current_term;
-  r.prev_log_index = m.prev_log_index;
-  auto prev = m.prev_log_index;
-  auto prev_term = m.prev_log_term;
-  auto first_new = m.entries.begin();
-  // Entries at or below our snapshot point are committed and hence equal to
-  // ours (Log Matching): skip them.
-  if (prev < log_.base().index) {
-    while (first_new != m.entries.end() && first_new->index <= log_.base().index)
-      ++first_new;
-    prev = log_.base().index;
-    prev_term = log_.base().term;
-  }
-  if (prev > log_.last_index()) {
-    // XLen: our log is too short.
-    r.log_length = log_.last_index().next();
-    send_after_persist(from, r);
-    return;
-  }
-  if (!log_.matches(prev, prev_term)) {
-    // Figure 2: "Reply false if log doesn't contain an entry at prevLogIndex
-    // whose term matches prevLogTerm (§5.3)", with XTerm/XIndex.
-    r.conflict_term = *log_.term_at(prev);
-    r.conflict_index = log_.first_index_of_term_at(prev);
-    r.log_length = log_.last_index().next();
-    send_after_persist(from, r);
-    return;
-  }
-  // "If an existing entry conflicts with a new one (same index but different
-  // terms), delete the existing entry and all that follow it (§5.3). Append
-  // any new entries not already in the log." Matching entries are kept, so
-  // a stale or reordered request never shortens the log.
-  for (auto it = first_new; it != m.entries.end(); ++it) {
-    if (it->index <= log_.last_index()) {
-      if (log_.matches(it->index, it->term))
-        continue;
-      truncate_log_from(it->index);
-    }
-    log_.append(*it);
-  }
-  auto last_new = index_t{prev.value
-                          + static_cast<std::uint64_t>(m.entries.end()
-                                                       - first_new)};
-  // "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit,
-  // index of last new entry)".
-  if (m.leader_commit > commit_index_)
-    set_commit(std::min(m.leader_commit, last_new));
-  r.success = true;
-  r.match_index = last_new;
-  send_after_persist(from, r);
-}
-
-void node::handle(server_id from, const append_entries_reply& m) {
-  auto* l = std::get_if<core::leader>(&role_);
-  if (!l)
-    return;
-  auto it = l->followers.find(from);
-  if (it == l->followers.end())
-    return;
-  auto& p = it->second;
-  if (m.success) {
-    if (m.match_index > p.match_index)
-      p.match_index = m.match_index;
-    while (!p.inflight.empty() && p.inflight.front() <= p.match_index)
-      p.inflight.pop_front();
-    if (p.state == progress::mode::probe) {
-      // The follower's log matches ours up to match_index: stream from there.
-      p.state = progress::mode::replicate;
-      p.probe_sent = false;
-      p.inflight.clear();
-      p.next_index = p.match_index.next();
-    } else if (p.next_index <= p.match_index) {
-      p.next_index = p.match_index.next();
-    }
-    maybe_commit();
-    send_append(from, p, false);
-    return;
-  }
-  // Rejection. Ignore replies to requests older than what we know matches,
-  // and (probe mode) replies to anything but the current probe.
-  if (m.prev_log_index < p.match_index)
-    return;
-  if (p.state == progress::mode::probe && m.prev_log_index != p.next_index.prev())
-    return;
-  // Fast backup (§5.3 optimisation; DESIGN.md §2):
-  //  - follower has no entry at prev (XTerm = 0): next = XLen;
-  //  - we hold entries of XTerm: next = one past our last entry of XTerm;
-  //  - we have no entry of XTerm: next = XIndex.
-  index_t next;
-  if (m.conflict_term == term_t{}) {
-    next = m.log_length;
-  } else if (auto last = log_.last_index_of_term(m.conflict_term)) {
-    next = last->next();
-  } else {
-    next = m.conflict_index;
-  }
-  // The entry at prev_log_index did not match: resend from at most there,
-  // and never below what is known to match.
-  next = std::min(next, m.prev_log_index);
-  next = std::max(next, p.match_index.next());
-  next = std::min(next, log_.last_index().next());
-  p.next_index = next;
-  p.state = progress::mode::probe;
-  p.probe_sent = false;
-  p.inflight.clear();
-  send_append(from, p, false);
-}
-
-// -- leader -------------------------------------------------------------------
-
-void node::send_append(server_id to, progress& p, bool heartbeat) {
-  if (p.state == progress::mode::probe) {
-    // One probe per heartbeat interval or reply: wait for its answer.
-    if (p.probe_sent && !heartbeat)
-      return;
-    send_append_range(to, p, p.next_index);
-    p.probe_sent = true;
-    return;
-  }
-  bool sent = false;
-  while (p.next_index <= log_.last_index()
-         && p.inflight.size() < cfg_.max_inflight_appends) {
-    send_append_range(to, p, p.next_index);
-    sent = true;
-  }
-  if (heartbeat && !sent) {
-    // An empty AppendEntries at next_index - 1 asserts leadership, carries
-    // the commit index, and -- if the follower misses entries we believe in
-    // flight -- draws a rejection that puts the follower back into probe.
-    append_entries ae;
-    ae.term = hard_.current_term;
-    ae.leader_id = cfg_.id;
-    ae.prev_log_index = p.next_index.prev();
-    ae.prev_log_term = log_.term_at(ae.prev_log_index).value_or(term_t{});
-    ae.leader_commit = commit_index_;
-    send(to, std::move(ae));
-  }
-}
-
-void node::send_append_range(server_id to, progress& p, index_t from) {
-  append_entries ae;
-  ae.term = hard_.current_term;
-  ae.leader_id = cfg_.id;
-  ae.prev_log_index = from.prev();
-  auto prev_term = log_.term_at(ae.prev_log_index);
-  if (!prev_term)
-    // TODO(snapshots): send InstallSnapshot once the log can be compacted.
-    throw std::logic_error(where(cfg_) + "entry "
-                           + to_string(ae.prev_log_index)
-                           + " needed for follower " + to_string(to)
-                           + " is compacted");
-  ae.prev_log_term = *prev_term;
-  if (from <= log_.last_index())
-    ae.entries = log_.slice(from, log_.last_index(),
-                            cfg_.max_entries_per_append,
-                            cfg_.max_bytes_per_append);
-  ae.leader_commit = commit_index_;
-  if (p.state == progress::mode::replicate && !ae.entries.empty()) {
-    // Optimistic pipelining: assume delivery, move on; a rejection brings
-    // the follower back to probe.
-    p.next_index = ae.entries.back().index.next();
-    p.inflight.push_back(ae.entries.back().index);
-  }
-  send(to, std::move(ae));
-}
-
-void node::broadcast_append(bool heartbeat) {
-  auto& l = std::get<core::leader>(role_);
-  for (auto& [id, p] : l.followers)
-    send_append(id, p, heartbeat);
-}
-
-bool node::maybe_commit() {
-  auto& l = std::get<core::leader>(role_);
-  // The leader counts itself only up to what is durable here (thesis
-  // §10.2.1).
-  std::vector<index_t> match;
-  match.reserve(l.followers.size() + 1);
-  match.push_back(durable_index_);
-  for (auto& [id, p] : l.followers)
-    match.push_back(p.match_index);
-  std::sort(match.begin(), match.end(), std::greater<>{});
-  auto n = match[quorum() - 1];
-  // §5.4.2: "Raft never commits log entries from previous terms by counting
-  // replicas. Only log entries from the leader's current term are committed
-  // by counting replicas".
-  if (n > commit_index_ && log_.matches(n, hard_.current_term)) {
-    set_commit(n);
-    return true;
-  }
-  return false;
-}
-
-void node::append_local(entry_kind kind, std::string data) {
-  log_entry e;
-  e.term = hard_.current_term;
-  e.index = log_.last_index().next();
-  e.kind = kind;
-  e.data = std::move(data);
-  unstable_from_ = std::min(unstable_from_, e.index);
-  log_.append(std::move(e));
 }
 
 // -- candidate ----------------------------------------------------------------

@@ -6,12 +6,18 @@
 //
 // Usage, after every input:
 //   node.step(from, msg) / node.tick() / node.propose(cmd) /
-//   node.on_persisted(term, index);
+//   node.on_persisted(term, index) / node.snapshot(index, bytes);
 //   if (node.has_output()) carry_out(node.take_output());
+//
+// Snapshots (§7, Figure 13) live in node_snapshot.cpp: the service's
+// snapshot(), the leader's InstallSnapshot transfer and the follower's
+// install.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -33,6 +39,11 @@ struct restored_state {
   /// Snapshot point the log follows ({0, 0} without snapshot).
   log_id base;
   log_entries entries;
+  /// The snapshot's bytes (persistence::stored_state::snapshot): the state
+  /// machine through base. Kept to send to followers (InstallSnapshot) and
+  /// handed to the fresh state machine in the first output
+  /// (output::apply_snapshot) when base.index > 0.
+  std::string snapshot = {};
 };
 
 class node {
@@ -58,6 +69,17 @@ public:
   /// emission order; a mismatch is a broken contract and throws
   /// std::logic_error.
   void on_persisted(term_t term, index_t index);
+
+  /// 6.5840 Snapshot(index, snapshot): the service's state through `index`
+  /// is `data`; the log through `index` may go (§7). Ignored (returns
+  /// false) when index <= the current snapshot point (nothing new) or
+  /// index > applied_index() (the service cannot have that state yet).
+  /// Otherwise the log keeps base = {term_at(index), index}, the node keeps
+  /// `data` to send to lagging followers, and the next output's persist
+  /// batch carries the snapshot (persist_batch::snapshot) with the current
+  /// hard state. Commit and applied indexes never move backwards; the
+  /// entries after index stay.
+  bool snapshot(index_t index, std::string data);
 
   // -- output ----------------------------------------------------------------
 
@@ -91,10 +113,24 @@ public:
   std::uint64_t batches_durable() const { return batches_durable_; }
   /// Messages waiting for a persist acknowledgement.
   std::size_t held_messages() const { return held_.size(); }
+  /// Position the snapshot covers (= log().base()).
+  log_id snapshot_point() const { return log_.base(); }
+  /// Bytes of the snapshot through snapshot_point() (empty without one).
+  const std::string& snapshot_data() const { return *snapshot_data_; }
+  /// CRC-32 of snapshot_data().
+  std::uint32_t snapshot_crc() const { return snapshot_crc_; }
+  /// An installed snapshot waits for durability or for take_output before
+  /// it reaches the state machine (then applied_index() < snapshot_point()).
+  bool snapshot_apply_pending() const {
+    return snapshot_apply_.has_value() || ready_snapshot_apply_.has_value();
+  }
 
 private:
   // -- transitions (§5.2) ----------------------------------------------------
   void become_follower(term_t term, server_id leader);
+  /// Throws std::logic_error when this node leads in the term of a request
+  /// that only a leader sends (two leaders in one term).
+  void check_single_leader(server_id from) const;
   void become_candidate();
   void become_leader();
   void reset_election_timer();
@@ -104,6 +140,8 @@ private:
   void handle(server_id from, const request_vote_reply& m);
   void handle(server_id from, const append_entries& m);
   void handle(server_id from, const append_entries_reply& m);
+  void handle(server_id from, const install_snapshot& m);
+  void handle(server_id from, const install_snapshot_reply& m);
 
   // -- leader ----------------------------------------------------------------
   /// Sends what `p` needs now: a probe, the next pipelined batches, or
@@ -111,6 +149,9 @@ private:
   void send_append(server_id to, progress& p, bool heartbeat);
   void send_append_range(server_id to, progress& p, index_t from);
   void broadcast_append(bool heartbeat);
+  /// snapshot mode: sends the chunk at p.snapshot_offset of the current
+  /// snapshot unless one is in flight (a heartbeat resends it).
+  void send_snapshot_chunk(server_id to, progress& p, bool heartbeat);
   /// §5.3/§5.4.2: advances commit_index to the highest index stored on a
   /// majority whose entry is of the current term.
   bool maybe_commit();
@@ -118,6 +159,11 @@ private:
 
   // -- candidate -------------------------------------------------------------
   bool maybe_win_election();
+
+  // -- follower (snapshots) -------------------------------------------------
+  /// Figure 13 steps 6-8 for a verified snapshot above commit_index.
+  void install_snapshot_data(log_id last_included, std::string data);
+  void set_snapshot_data(std::string data);
 
   // -- plumbing --------------------------------------------------------------
   bool is_member(server_id s) const;
@@ -173,8 +219,15 @@ private:
   /// Lowest index whose in-memory entry is not yet in an emitted batch
   /// (last_index + 1 when nothing is pending).
   index_t unstable_from_;
+  /// The snapshot (snapshot_data_ at log_.base()) is not in an emitted batch
+  /// yet: the next batch carries it.
+  bool snapshot_unemitted_ = false;
+  /// An installed snapshot whose keep-or-discard may change stored entries
+  /// from this index on (0: none); recorded with the batch that carries it.
+  index_t snapshot_cut_;
   /// Emitted batches still waiting for on_persisted, oldest first: the last
-  /// log position each one ends at and the truncation it performs.
+  /// log position each one ends at and the truncation it performs (or the
+  /// index from which a snapshot install may change stored entries).
   struct inflight_batch {
     std::uint64_t seq;
     log_id last;
@@ -193,6 +246,23 @@ private:
   std::vector<envelope> outbox_after_persist_;
   /// Messages waiting for batch `first` to become durable (FIFO).
   std::deque<std::pair<std::uint64_t, envelope>> held_;
+
+  // -- snapshots (§7) --------------------------------------------------------
+  /// Bytes of the snapshot at log_.base() (shared: never copied but to cut
+  /// chunks or to persist). Never null.
+  std::shared_ptr<const std::string> snapshot_data_;
+  /// crc32(*snapshot_data_), sent with every chunk.
+  std::uint32_t snapshot_crc_ = 0;
+  /// An installed snapshot for the state machine, released once batch
+  /// `batch` (the one carrying it) is durable (durability rule: the state
+  /// machine never runs ahead of what this node stores).
+  struct pending_snapshot_apply {
+    std::uint64_t batch;
+    apply_msg msg;
+  };
+  std::optional<pending_snapshot_apply> snapshot_apply_;
+  /// Durable, goes out in the next output (output::apply_snapshot).
+  std::optional<apply_msg> ready_snapshot_apply_;
   bool state_changed_ = false;
 };
 

@@ -25,8 +25,20 @@ struct output {
   ///    durable (thesis §10.2.1).
   std::vector<envelope> messages;
 
-  /// 3. Hand these committed entries to the state machine, in order. The
-  ///    first one directly follows the last one of the previous batch.
+  /// 3a. Hand this snapshot to the state machine (an apply_msg with
+  ///     snapshot_valid, snapshot, snapshot_term, snapshot_index; 6.5840
+  ///     ApplyMsg) BEFORE `committed`: the state machine replaces its state
+  ///     with it. Set (a) once an InstallSnapshot from the leader is durable
+  ///     here (Figure 13 step 8, "reset state machine using snapshot
+  ///     contents"), and (b) in the first output after a restart from a
+  ///     snapshot, so a fresh state machine starts from it. Its index is
+  ///     always above every index handed out before in this incarnation
+  ///     (applied never moves backwards).
+  std::optional<apply_msg> apply_snapshot;
+
+  /// 3b. Hand these committed entries to the state machine, in order. The
+  ///     first one directly follows the last one of the previous batch (or
+  ///     the snapshot of 3a).
   log_entries committed;
 
   /// Role, term, leader or vote changed during this input (for logging and
@@ -34,7 +46,8 @@ struct output {
   bool state_changed = false;
 
   bool empty() const {
-    return !persist && messages.empty() && committed.empty() && !state_changed;
+    return !persist && messages.empty() && !apply_snapshot
+           && committed.empty() && !state_changed;
   }
 };
 

@@ -6,16 +6,36 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <variant>
 
 #include "messages/ids.hpp"
 
 namespace raft::core {
 
+/// A snapshot a follower is receiving in chunks (Figure 13 steps 2-5).
+/// Lives in the follower alternative: a new leader or term (a new follower
+/// state) discards it.
+struct snapshot_transfer {
+  /// Which snapshot (the leader's last_included).
+  log_id last_included;
+  /// Size and CRC-32 the leader announced; checked once `done` arrives.
+  std::uint64_t total_size = 0;
+  std::uint32_t crc32 = 0;
+  /// The bytes received so far, contiguous from offset 0.
+  /// TODO(lead): issue 4 wants these in a temp file via the persister
+  /// (chunks appended and synced there, only the offset kept here), so a
+  /// large snapshot does not sit in memory; kept in memory for now.
+  std::string data;
+};
+
 struct follower {
   /// Leader of current_term this follower heard from, or no_server.
   server_id leader;
+  /// The snapshot being received from `leader` in current_term, if any.
+  std::optional<snapshot_transfer> incoming = std::nullopt;
 };
 
 struct candidate {
@@ -38,6 +58,9 @@ struct progress {
     /// Follower keeps up: stream entries without waiting for replies, up to
     /// max_inflight_appends unacknowledged messages.
     replicate,
+    /// The entry before next_index is compacted (next_index <= base.index):
+    /// send the snapshot with InstallSnapshot, one chunk in flight (§7).
+    snapshot,
   };
   /// Index of the next log entry to send (Figure 2). Invariant:
   /// match_index < next_index <= leader's last_index + 1.
@@ -50,6 +73,15 @@ struct progress {
   bool probe_sent = false;
   /// replicate mode: last index of each unacknowledged AppendEntries sent.
   std::deque<index_t> inflight;
+  /// snapshot mode: the snapshot being sent (its last_included). When the
+  /// leader's own snapshot changes, the transfer restarts at offset 0.
+  log_id snapshot;
+  /// snapshot mode: offset of the next chunk to send (or of the chunk in
+  /// flight); moves to the follower's next_offset on each reply.
+  std::uint64_t snapshot_offset = 0;
+  /// snapshot mode: a chunk was sent and is not answered yet (resent on
+  /// the next heartbeat).
+  bool chunk_sent = false;
 };
 
 struct leader {

@@ -161,16 +161,18 @@ struct fake_persister_log {
 inline caf::behavior fake_persister(caf::event_based_actor* self,
                                     std::shared_ptr<fake_persister_log> log) {
   return {
-    [self, log](load_atom) -> caf::result<hard_state, log_id, log_entries> {
+    [self, log](load_atom)
+      -> caf::result<hard_state, log_id, std::string, log_entries> {
       ++log->loads;
       if (log->hold_load) {
         log->pending_load = self->make_response_promise();
         return log->pending_load;
       }
-      return {hard_state{}, log_id{}, log_entries{}};
+      return {hard_state{}, log_id{}, std::string{}, log_entries{}};
     },
     [log](caf::put_atom) {
-      log->pending_load.deliver(hard_state{}, log_id{}, log_entries{});
+      log->pending_load.deliver(hard_state{}, log_id{}, std::string{},
+                                log_entries{});
       log->pending_load = caf::response_promise{}; // no cycle via `log`
     },
     [self, log](persist_batch& b) {
@@ -242,6 +244,9 @@ public:
   }
   std::size_t raft_state_size() const override {
     return inner.raft_state_size();
+  }
+  std::size_t snapshot_size() const override {
+    return inner.snapshot_size();
   }
 
   persistence::memory_store inner;

@@ -83,7 +83,8 @@ TEST_CASE_METHOD(caf_fixture, "persister: load returns the durable state",
   sched.run();
   bool got = false;
   self->receive(
-    [&](hard_state& h, log_id& base, log_entries& es) {
+    [&](hard_state& h, log_id& base, std::string& snapshot, log_entries& es) {
+      CHECK(snapshot.empty());
       got = true;
       CHECK(h.current_term == term_t{3});
       CHECK(base == log_id{});

@@ -25,6 +25,7 @@
 
 #include "actors/core/invariants.hpp"
 #include "actors/core/node.hpp"
+#include "tests/core/core_messages.hpp"
 #include "messages/to_string.hpp"
 
 namespace raft::core_test {
@@ -33,121 +34,6 @@ using core::config;
 using core::node;
 using core::output;
 using core::restored_state;
-
-// -- building blocks ---------------------------------------------------------
-
-inline constexpr term_t operator""_t(unsigned long long x) {
-  return term_t{static_cast<std::uint64_t>(x)};
-}
-inline constexpr index_t operator""_i(unsigned long long x) {
-  return index_t{static_cast<std::uint64_t>(x)};
-}
-inline constexpr server_id operator""_s(unsigned long long x) {
-  return server_id{static_cast<std::uint32_t>(x)};
-}
-
-/// Config of server `self` in the cluster {1, ..., n}.
-inline config cluster_config(std::uint32_t self, std::uint32_t n,
-                             std::uint64_t seed = 1) {
-  config cfg;
-  cfg.id = server_id{self};
-  for (std::uint32_t i = 1; i <= n; ++i)
-    cfg.members.push_back(server_id{i});
-  cfg.rng_seed = seed;
-  return cfg;
-}
-
-/// The entry a test log holds at (term, index): data "c<index>t<term>", so
-/// entries of different terms at one index differ in data too.
-inline log_entry entry(std::uint64_t term, std::uint64_t index) {
-  log_entry e;
-  e.term = term_t{term};
-  e.index = index_t{index};
-  e.data = "c" + std::to_string(index) + "t" + std::to_string(term);
-  return e;
-}
-
-inline log_entry entry(std::uint64_t term, std::uint64_t index,
-                       std::string data) {
-  auto e = entry(term, index);
-  e.data = std::move(data);
-  return e;
-}
-
-/// A log starting at `first` whose entries have the given terms.
-inline log_entries make_log(std::initializer_list<std::uint64_t> terms,
-                            std::uint64_t first = 1) {
-  log_entries result;
-  auto i = first;
-  for (auto t : terms)
-    result.push_back(entry(t, i++));
-  return result;
-}
-
-inline log_entries slice_of(const log_entries& xs, std::uint64_t from,
-                            std::uint64_t to) {
-  log_entries result;
-  for (const auto& e : xs)
-    if (e.index.value >= from && e.index.value <= to)
-      result.push_back(e);
-  return result;
-}
-
-inline log_entries all_entries(const core::log_view& log) {
-  log_entries result;
-  for (auto i = log.first_index(); i <= log.last_index(); i = i.next())
-    result.push_back(log.at(i));
-  return result;
-}
-
-inline append_entries ae(std::uint64_t term, std::uint32_t leader,
-                         log_id prev, log_entries entries,
-                         std::uint64_t commit) {
-  append_entries m;
-  m.term = term_t{term};
-  m.leader_id = server_id{leader};
-  m.prev_log_index = prev.index;
-  m.prev_log_term = prev.term;
-  m.entries = std::move(entries);
-  m.leader_commit = index_t{commit};
-  return m;
-}
-
-inline append_entries_reply ae_ok(std::uint64_t term, std::uint64_t prev,
-                                  std::uint64_t match) {
-  append_entries_reply r;
-  r.term = term_t{term};
-  r.success = true;
-  r.prev_log_index = index_t{prev};
-  r.match_index = index_t{match};
-  return r;
-}
-
-inline append_entries_reply ae_reject(std::uint64_t term, std::uint64_t prev,
-                                      std::uint64_t xterm,
-                                      std::uint64_t xindex,
-                                      std::uint64_t xlen) {
-  append_entries_reply r;
-  r.term = term_t{term};
-  r.success = false;
-  r.prev_log_index = index_t{prev};
-  r.conflict_term = term_t{xterm};
-  r.conflict_index = index_t{xindex};
-  r.log_length = index_t{xlen};
-  return r;
-}
-
-inline request_vote rv(std::uint64_t term, std::uint32_t cand, log_id last) {
-  return request_vote{term_t{term}, server_id{cand}, last.index, last.term};
-}
-
-inline request_vote_reply rv_reply(std::uint64_t term, bool granted) {
-  return request_vote_reply{term_t{term}, granted};
-}
-
-inline log_id lid(std::uint64_t term, std::uint64_t index) {
-  return log_id{term_t{term}, index_t{index}};
-}
 
 // -- transcripts: outputs as lines, for whole-output comparisons -------------
 
@@ -185,15 +71,6 @@ inline std::string line(const persist_batch& b) {
   return result;
 }
 
-inline persist_batch batch(hard_state hs, std::uint64_t truncate_from,
-                           log_entries entries, log_id last) {
-  return persist_batch{hs, index_t{truncate_from}, std::move(entries), last};
-}
-
-inline hard_state hs(std::uint64_t term, std::uint32_t vote) {
-  return hard_state{term_t{term}, server_id{vote}};
-}
-
 /// Messages sorted by destination (stable: the order of messages to one
 /// peer matters and is kept).
 inline std::vector<envelope> by_destination(std::vector<envelope> xs) {
@@ -212,6 +89,8 @@ inline std::vector<std::string> transcript(const output& o) {
     result.push_back(line(*o.persist));
   for (const auto& m : by_destination(o.messages))
     result.push_back(line(m));
+  if (o.apply_snapshot)
+    result.push_back(to_string(*o.apply_snapshot));
   if (!o.committed.empty())
     result.push_back("apply " + describe(o.committed));
   return result;
@@ -223,11 +102,14 @@ using lines = std::vector<std::string>;
 struct effects {
   std::vector<persist_batch> batches;
   std::vector<envelope> messages;
+  std::vector<apply_msg> snapshots;
   log_entries committed;
 
   void add(output o) {
     if (o.persist)
       batches.push_back(std::move(*o.persist));
+    if (o.apply_snapshot)
+      snapshots.push_back(std::move(*o.apply_snapshot));
     messages.insert(messages.end(), o.messages.begin(), o.messages.end());
     committed.insert(committed.end(), o.committed.begin(), o.committed.end());
   }
@@ -238,6 +120,8 @@ struct effects {
       result.push_back(line(b));
     for (const auto& m : by_destination(messages))
       result.push_back(line(m));
+    for (const auto& a : snapshots)
+      result.push_back(to_string(a));
     if (!committed.empty())
       result.push_back("apply " + describe(committed));
     return result;
@@ -266,8 +150,10 @@ public:
   explicit harness(config cfg, restored_state st = {})
     : n_(std::move(cfg), st) {
     durable_hard_ = st.hard;
+    durable_base_ = st.base;
+    durable_snapshot_ = st.snapshot;
     durable_log_ = st.entries;
-    applied_ = st.base.index;
+    // A restored snapshot reaches the state machine in the first output.
     expect_invariants();
   }
 
@@ -309,6 +195,17 @@ public:
     return take(before, "propose " + printable(cmd));
   }
 
+  /// The service's snapshot through `index` (6.5840 Snapshot()); `taken`
+  /// receives whether the node accepted it.
+  output snapshot(std::uint64_t index, std::string data,
+                  bool* taken = nullptr) {
+    auto before = core::snapshot_of(n_);
+    auto r = n_.snapshot(index_t{index}, std::move(data));
+    if (taken != nullptr)
+      *taken = r;
+    return take(before, "snapshot " + std::to_string(index));
+  }
+
   /// Number of emitted batches the fake persister has not acknowledged.
   std::size_t unacked() const { return unacked_.size(); }
 
@@ -338,7 +235,21 @@ public:
   void forget_unacked() { unacked_.clear(); }
 
   const hard_state& durable_hard() const { return durable_hard_; }
+  /// The durable entries after durable_base().
   const log_entries& durable_log() const { return durable_log_; }
+  log_id durable_base() const { return durable_base_; }
+  const std::string& durable_snapshot() const { return durable_snapshot_; }
+  /// Snapshots handed to the state machine so far.
+  const std::vector<apply_msg>& snapshots_applied() const {
+    return snapshots_applied_;
+  }
+  index_t applied() const { return applied_; }
+
+  /// The state the node would restart from now (what the store holds).
+  restored_state durable_state() const {
+    return restored_state{durable_hard_, durable_base_, durable_log_,
+                          durable_snapshot_};
+  }
 
 private:
   void expect_invariants() {
@@ -364,15 +275,32 @@ private:
       unacked_.push_back(*o.persist);
     for (const auto& m : o.messages)
       expect_durable(m);
+    if (o.apply_snapshot) {
+      const auto& a = *o.apply_snapshot;
+      INFO("applied " << to_string(a));
+      CHECK(a.snapshot_valid);
+      CHECK_FALSE(a.command_valid);
+      // §7: a snapshot never moves the state machine backwards, and it is
+      // durable here before the state machine sees it.
+      CHECK(a.snapshot_index > applied_);
+      CHECK(durable_base_.index >= a.snapshot_index);
+      if (durable_base_.index == a.snapshot_index) {
+        CHECK(durable_base_.term == a.snapshot_term);
+        CHECK(durable_snapshot_ == a.snapshot);
+      }
+      applied_ = a.snapshot_index;
+      snapshots_applied_.push_back(a);
+    }
     for (const auto& e : o.committed) {
       INFO("applied entry " << to_string(e));
       CHECK(e.index == applied_.next());
       applied_ = e.index;
-      CHECK(e.index.value <= durable_log_.size());
-      if (e.index.value <= durable_log_.size())
-        CHECK(durable_log_[e.index.value - 1] == e);
+      auto stored = durable_at(e.index);
+      CHECK(stored != nullptr);
+      if (stored != nullptr)
+        CHECK(*stored == e);
     }
-    if (!o.committed.empty())
+    if (!o.committed.empty() || o.apply_snapshot)
       CHECK(n_.applied_index() == applied_);
     return o;
   }
@@ -394,35 +322,74 @@ private:
     } else if (auto z = std::get_if<append_entries_reply>(&m.msg);
                z && z->success) {
       CHECK(durable_hard_.current_term >= z->term);
-      CHECK(z->match_index.value <= durable_log_.size());
+      CHECK(z->match_index <= durable_last().index);
+    } else if (auto w = std::get_if<install_snapshot_reply>(&m.msg);
+               w && w->installed) {
+      // Installed: this server durably holds a state through it.
+      CHECK(durable_hard_.current_term >= w->term);
+      CHECK(w->last_included.index <= durable_last().index);
     }
   }
 
+  /// The durable entry at `i`, or nullptr (compacted or not stored).
+  const log_entry* durable_at(index_t i) const {
+    if (i <= durable_base_.index
+        || i.value > durable_base_.index.value + durable_log_.size())
+      return nullptr;
+    return &durable_log_[i.value - durable_base_.index.value - 1];
+  }
+
+  log_id durable_last() const {
+    return durable_log_.empty() ? durable_base_
+                                : log_id{durable_log_.back().term,
+                                         durable_log_.back().index};
+  }
+
+  /// Applies `b` the way persist_batch's comment says a store must: the
+  /// snapshot first (keep the suffix only if the log holds last_included
+  /// with the same term), then truncation, entries and hard state.
   void make_durable(const persist_batch& b) {
     INFO("persisting " << line(b));
+    REQUIRE(b.snapshot.size() <= 1);
+    for (const auto& s : b.snapshot) {
+      auto l = s.last_included;
+      REQUIRE(l.index > durable_base_.index);
+      auto held = durable_at(l.index);
+      if (held != nullptr && held->term == l.term) {
+        durable_log_.erase(durable_log_.begin(),
+                           durable_log_.begin()
+                             + static_cast<std::ptrdiff_t>(
+                               l.index.value - durable_base_.index.value));
+      } else {
+        durable_log_.clear();
+      }
+      durable_base_ = l;
+      durable_snapshot_ = s.data;
+    }
     if (b.truncate_from != index_t{0}) {
-      REQUIRE(b.truncate_from.value >= 1);
-      REQUIRE(b.truncate_from.value <= durable_log_.size() + 1);
-      durable_log_.resize(b.truncate_from.value - 1);
+      REQUIRE(b.truncate_from > durable_base_.index);
+      REQUIRE(b.truncate_from <= durable_last().index.next());
+      durable_log_.resize(b.truncate_from.value - durable_base_.index.value
+                          - 1);
       if (!b.entries.empty())
         CHECK(b.entries.front().index == b.truncate_from);
     }
     for (const auto& e : b.entries) {
-      REQUIRE(e.index.value == durable_log_.size() + 1);
+      REQUIRE(e.index == durable_last().index.next());
       durable_log_.push_back(e);
     }
     durable_hard_ = b.hard_state;
-    auto last = durable_log_.empty() ? log_id{}
-                                     : log_id{durable_log_.back().term,
-                                              durable_log_.back().index};
-    CHECK(to_string(b.last) == to_string(last));
+    CHECK(to_string(b.last) == to_string(durable_last()));
   }
 
   node n_;
   std::deque<persist_batch> unacked_;
   hard_state durable_hard_;
+  log_id durable_base_;
+  std::string durable_snapshot_;
   log_entries durable_log_;
   index_t applied_;
+  std::vector<apply_msg> snapshots_applied_;
 };
 
 // -- putting a node into a role (the one helper, STYLE habit 13) -------------
@@ -466,6 +433,15 @@ inline harness make_in_role(raft::role r, role_setup s = {}) {
     cfg.members.push_back(server_id{i});
   restored_state st;
   st.entries = s.log;
+  if (!s.log.empty())
+    st.base = log_id{s.log.front().term, s.log.front().index.prev()};
+  if (!s.log.empty() && s.log.front().index.value > 1) {
+    // A log that starts later follows a snapshot of its first entry's
+    // term (tests of compacted leaders).
+    st.snapshot = "snap@" + to_string(st.base.index);
+  } else {
+    st.base = log_id{};
+  }
   auto last = s.log.empty() ? log_id{}
                             : log_id{s.log.back().term, s.log.back().index};
   if (r == raft::role::follower) {

@@ -88,7 +88,10 @@ TEST_CASE("invariants: check_transition reports each broken delta",
           x.commit_index = 3_i;
           x.commit_term = 1_t;
         },
-        "committed entry at index 3"});
+        "committed entry at index 3"},
+    row{"snapshot point went back",
+        [](core::node_snapshot& x) { x.base = lid(2, 3); },
+        "snapshot point moved back"});
   INFO(r.what);
   auto before = good;
   r.mutate(before);
@@ -109,4 +112,19 @@ TEST_CASE("invariants: a vote may be cast from none or with a new term",
   h.step(2, rv(4, 2, lid(0, 0)));
   CHECK(h->voted_for() == 2_s);
   CHECK(joined(core::check_transition(before, h.n())).empty());
+}
+
+TEST_CASE("invariants: a node restarted from a snapshot starts at its base, "
+          "and a compacted base must agree with the committed entry",
+          "[invariants][paper-7]") {
+  restored_state st{hs(3, 0), lid(2, 4), make_log({3}, 5), "snap"};
+  harness h{cluster_config(1, 3), st};
+  CHECK(joined(core::check(h.n())).empty());
+  CHECK(h->applied_index() == 4_i);
+  CHECK(h->commit_index() == 4_i);
+  // A node that had committed 2/4 and now claims a base of 3/4 lost it.
+  auto before = core::snapshot_of(h.n());
+  before.commit_term = 1_t;
+  auto v = core::check_transition(before, h.n());
+  CHECK_THAT(joined(v), Catch::Contains("snapshot point 2/4 disagrees"));
 }

@@ -31,6 +31,9 @@ struct totals {
   std::uint64_t dropped = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t committed = 0;
+  std::uint64_t snapshots_taken = 0;
+  std::uint64_t snapshot_chunks = 0;
+  std::uint64_t snapshots_installed = 0;
 };
 
 /// Runs `sc` for every seed of this run (at least `at_least`); reports up to
@@ -53,6 +56,9 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
     t.dropped += r.net.dropped;
     t.duplicated += r.net.duplicated;
     t.committed += r.committed.value;
+    t.snapshots_taken += r.stats.snapshots_taken;
+    t.snapshot_chunks += r.stats.snapshot_chunks;
+    t.snapshots_installed += r.stats.snapshots_installed;
     if (!r.ok) {
       auto shown = replay ? r : sim::run_scenario(sc, seed, true);
       FAIL_CHECK(shown.report
@@ -65,7 +71,10 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
                << " elections, " << t.crashes << " crashes, "
                << t.lost_writes << " lost writes, " << t.truncations
                << " truncations, " << t.dropped << " drops, " << t.committed
-               << " committed entries");
+               << " committed entries, " << t.snapshots_taken
+               << " snapshots taken, " << t.snapshot_chunks
+               << " snapshot chunks sent, " << t.snapshots_installed
+               << " snapshots installed");
   if (std::getenv("RAFT_SIM_STATS") != nullptr)
     WARN("totals of " << sc.name);
   // Guard against a vacuous run: with many seeds the faults must happen.
@@ -81,6 +90,11 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
     if (sc.unreliable) {
       CHECK(t.dropped > 0);
       CHECK(t.duplicated > 0);
+    }
+    if (sc.snapshot_every > 0) {
+      CHECK(t.snapshots_taken >= t.seeds);
+      CHECK(t.snapshot_chunks > 0);
+      CHECK(t.snapshots_installed > 0);
     }
   }
   return t;
@@ -148,4 +162,44 @@ TEST_CASE("sim: a run is a pure function of its seed", "[sim]") {
   CHECK(a.stats.inputs == b.stats.inputs);
   CHECK(a.committed == b.committed);
   CHECK(a.digest != c.digest);
+}
+
+TEST_CASE("sim: 3 servers that snapshot every few entries stay safe, and "
+          "lagging or restarted followers catch up by InstallSnapshot",
+          "[sim][paper-7]") {
+  sim::scenario sc;
+  sc.name = "3 servers, snapshots";
+  sc.servers = 3;
+  sc.snapshot_every = 8;
+  sc.fault_per_mille = 120;
+  run_seeds(sc, 200);
+}
+
+TEST_CASE("sim: 5 servers that snapshot stay safe on an unreliable network "
+          "with partitions, crashes and small snapshot chunks",
+          "[sim][paper-7]") {
+  sim::scenario sc;
+  sc.name = "5 servers, unreliable network, snapshots";
+  sc.servers = 5;
+  sc.unreliable = true;
+  sc.snapshot_every = 5;
+  sc.max_chunk = 16;
+  sc.reorder_per_mille = 300;
+  run_seeds(sc, 200);
+}
+
+TEST_CASE("sim: snapshots with slow disks and crashing leaders",
+          "[sim][paper-7][durability]") {
+  sim::scenario sc;
+  sc.name = "slow disks, crashing leaders, snapshots";
+  sc.servers = 3;
+  sc.target_leader = true;
+  sc.fault_per_mille = 200;
+  sc.max_persist_delay = 60;
+  sc.reorder_per_mille = 500;
+  sc.unreliable = true;
+  sc.crash_after_propose_per_mille = 60;
+  sc.snapshot_every = 4;
+  sc.max_chunk = 8;
+  run_seeds(sc, 500);
 }

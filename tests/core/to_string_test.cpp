@@ -36,7 +36,18 @@ TEST_CASE("to_string: Raft messages read like etcd transcripts",
     row{{3_s, 1_s, rv_reply(3, true)},
         "3->1 request_vote_reply term=3 granted=true"},
     row{{3_s, 1_s, rv_reply(4, false)},
-        "3->1 request_vote_reply term=4 granted=false"});
+        "3->1 request_vote_reply term=4 granted=false"},
+    row{{1_s, 2_s, install_snapshot{3_t, 1_s, lid(2, 7), 4, "5678", false, 9,
+                                    0xcbf43926u}},
+        "1->2 install_snapshot term=3 last=2/7 offset=4 bytes=4 done=false "
+        "total=9 crc=cbf43926"},
+    row{{4_s, 2_s, install_snapshot{3_t, 1_s, lid(2, 7), 0, "", true, 0, 0}},
+        "4->2 install_snapshot term=3 last=2/7 offset=0 bytes=0 done=true "
+        "total=0 crc=00000000 leader=1"},
+    row{{2_s, 1_s, install_snapshot_reply{3_t, lid(2, 7), 8, false}},
+        "2->1 install_snapshot_reply term=3 last=2/7 next=8 installed=false"},
+    row{{2_s, 1_s, install_snapshot_reply{3_t, lid(2, 7), 9, true}},
+        "2->1 install_snapshot_reply term=3 last=2/7 next=9 installed=true"});
   CHECK(to_string(r.env) == r.expected);
   std::ostringstream os;
   os << r.env;
@@ -55,6 +66,9 @@ TEST_CASE("to_string: node-internal and client messages", "[to_string]") {
         == "persist term=3 vote=1 entries=[4..5] last=3/5");
   CHECK(to_string(batch(hs(3, 1), 4, {entry(3, 4)}, lid(3, 4)))
         == "persist term=3 vote=1 truncate=4 entries=[4] last=3/4");
+  CHECK(to_string(batch(hs(3, 1), lid(2, 5), "state", 0, {entry(3, 6)},
+                        lid(3, 6)))
+        == "persist term=3 vote=1 snapshot=2/5 bytes=5 entries=[6] last=3/6");
   CHECK(to_string(persisted{3_t, 5_i}) == "persisted 3/5");
   CHECK(to_string(entry(2, 9, "set x 1")) == "2/9 \"set x 1\"");
   auto noop = entry(2, 10, "");

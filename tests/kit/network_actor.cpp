@@ -94,7 +94,8 @@ using network_actor_type = caf::stateful_actor<network_state>;
 
 template <class T>
 constexpr bool is_request_v = std::is_same_v<T, request_vote>
-                              || std::is_same_v<T, append_entries>;
+                              || std::is_same_v<T, append_entries>
+                              || std::is_same_v<T, install_snapshot>;
 
 /// Bytes of `x` in CAF's binary encoding.
 template <class T>
@@ -217,6 +218,12 @@ caf::behavior network_actor(network_actor_type* self, network_config cfg) {
     [=](server_id from, server_id to, append_entries_reply& m) {
       on_send(self, from, to, m);
     },
+    [=](server_id from, server_id to, install_snapshot& m) {
+      on_send(self, from, to, m);
+    },
+    [=](server_id from, server_id to, install_snapshot_reply& m) {
+      on_send(self, from, to, m);
+    },
     [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
         server_id from, server_id to, request_vote& m, std::uint64_t bytes) {
       deliver(self, to_slot, incarnation, from, to, m, bytes);
@@ -232,6 +239,16 @@ caf::behavior network_actor(network_actor_type* self, network_config cfg) {
     },
     [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
         server_id from, server_id to, append_entries_reply& m,
+        std::uint64_t bytes) {
+      deliver(self, to_slot, incarnation, from, to, m, bytes);
+    },
+    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
+        server_id from, server_id to, install_snapshot& m,
+        std::uint64_t bytes) {
+      deliver(self, to_slot, incarnation, from, to, m, bytes);
+    },
+    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
+        server_id from, server_id to, install_snapshot_reply& m,
         std::uint64_t bytes) {
       deliver(self, to_slot, incarnation, from, to, m, bytes);
     },

@@ -1,96 +1,13 @@
 #include "tests/core/sim/sim_cluster.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <sstream>
 
 #include "messages/to_string.hpp"
 
 namespace raft::sim {
-
-// -- safety_checker -----------------------------------------------------------
-
-void safety_checker::on_leader(server_id id, term_t term) {
-  auto [it, added] = leaders_.emplace(term, id);
-  if (!added && it->second != id)
-    violations_.push_back("Election Safety (§5.2): term " + to_string(term)
-                          + " has two leaders: " + to_string(it->second)
-                          + " and " + to_string(id));
-}
-
-void safety_checker::on_committed(server_id id, term_t observer_term,
-                                  const log_entry& e) {
-  auto it = committed_.find(e.index);
-  if (it == committed_.end()) {
-    committed_.emplace(e.index, known{e, observer_term, id});
-    return;
-  }
-  auto& k = it->second;
-  if (k.entry != e) {
-    violations_.push_back(
-      "State Machine Safety (§5.4.3): index " + to_string(e.index)
-      + " is committed as " + to_string(k.entry) + " (server "
-      + to_string(k.first_by) + " in term " + to_string(k.known_in)
-      + ") and as " + to_string(e) + " (server " + to_string(id)
-      + " in term " + to_string(observer_term) + ")");
-    return;
-  }
-  k.known_in = std::min(k.known_in, observer_term);
-}
-
-void safety_checker::on_elected(server_id id, term_t term,
-                                const core::log_view& log) {
-  for (const auto& [i, k] : committed_) {
-    if (!(k.known_in < term))
-      continue;
-    bool held = i >= log.first_index() && i <= log.last_index()
-                && log.at(i) == k.entry;
-    if (!held) {
-      violations_.push_back(
-        "Leader Completeness (§5.4): server " + to_string(id)
-        + " became leader of term " + to_string(term)
-        + " without the entry " + to_string(k.entry)
-        + " known committed in term " + to_string(k.known_in)
-        + " (its log ends at " + to_string(log.last()) + ")");
-      return;
-    }
-  }
-}
-
-void safety_checker::check_log_matching(
-  const std::vector<std::pair<server_id, const core::log_view*>>& logs) {
-  for (std::size_t x = 0; x < logs.size(); ++x) {
-    for (std::size_t y = x + 1; y < logs.size(); ++y) {
-      const auto& a = *logs[x].second;
-      const auto& b = *logs[y].second;
-      auto lo = std::max(a.first_index(), b.first_index());
-      auto hi = std::min(a.last_index(), b.last_index());
-      // The highest index where both logs hold the same term ...
-      auto i = hi;
-      bool found = false;
-      for (; i >= lo && i.value > 0; i = i.prev()) {
-        if (a.term_at(i) == b.term_at(i)) {
-          found = true;
-          break;
-        }
-      }
-      if (!found)
-        continue;
-      // ... and everything up to it must be identical.
-      for (auto j = lo; j <= i; j = j.next()) {
-        if (a.at(j) != b.at(j)) {
-          violations_.push_back(
-            "Log Matching (§5.3): servers " + to_string(logs[x].first)
-            + " and " + to_string(logs[y].first) + " both hold term "
-            + to_string(*a.term_at(i)) + " at index " + to_string(i)
-            + " but differ at index " + to_string(j) + ": "
-            + to_string(a.at(j)) + " vs " + to_string(b.at(j)));
-          return;
-        }
-      }
-    }
-  }
-}
 
 // -- cluster: setup and time --------------------------------------------------
 
@@ -222,6 +139,7 @@ void cluster::with_node(member& m, const std::string& what,
     fail("server " + to_string(m.id) + " threw on " + what + ": " + e.what());
     return;
   }
+  maybe_snapshot(m);
   if (++since_log_matching_ >= opts_.log_matching_every) {
     since_log_matching_ = 0;
     check_log_matching();
@@ -258,8 +176,10 @@ void cluster::drain(member& m, const core::node_snapshot& before) {
       safety_.on_elected(n.id(), n.current_term(), n.log());
     }
   }
-  // Everything up to the commit index is committed (as this node sees it).
-  for (auto i = before.commit_index.next(); i <= n.commit_index(); i = i.next())
+  // Everything up to the commit index is committed (as this node sees it;
+  // entries in its snapshot are checked through the state machine digest).
+  for (auto i = std::max(before.commit_index, n.log().base().index).next();
+       i <= n.commit_index(); i = i.next())
     safety_.on_committed(n.id(), n.current_term(), n.log().at(i));
   if (out.persist) {
     if (out.persist->truncate_from != index_t{})
@@ -276,18 +196,113 @@ void cluster::drain(member& m, const core::node_snapshot& before) {
     if (env.from != m.id)
       fail(who + "sends a message from " + to_string(env.from));
     check_durable(m, env);
+    if (std::holds_alternative<install_snapshot>(env.msg))
+      ++stats_.snapshot_chunks;
     net_.send(env, now_);
   }
+  if (out.apply_snapshot)
+    apply_snapshot(m, *out.apply_snapshot);
   for (const auto& e : out.committed) {
     if (e.index != m.applied.next())
       fail(who + "applies " + to_string(e) + " after " + to_string(m.applied)
            + " (must be contiguous)");
-    m.applied = e.index;
-    if (e.index.value > m.disk.log.size() || m.disk.log[e.index.value - 1] != e)
+    const auto* stored = m.disk.at(e.index);
+    if (stored == nullptr || *stored != e)
       fail(who + "applies " + to_string(e)
            + " which its persister does not hold");
+    apply_entry(m, e);
     safety_.on_committed(m.id, n.current_term(), e);
     mix(e.index.value * 17 + e.term.value);
+  }
+}
+
+namespace {
+
+std::uint64_t fnv(std::uint64_t h, const std::string& bytes) {
+  for (auto c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/// The sim's snapshot format: "snap i=<index> h=<digest>;" then filler.
+std::string encode_snapshot(index_t i, std::uint64_t machine,
+                            std::size_t padding) {
+  return "snap i=" + to_string(i) + " h=" + std::to_string(machine) + ";"
+         + std::string(padding, static_cast<char>('a' + i.value % 26));
+}
+
+bool decode_snapshot(const std::string& data, index_t& i,
+                     std::uint64_t& machine) {
+  unsigned long long x = 0, h = 0;
+  if (std::sscanf(data.c_str(), "snap i=%llu h=%llu;", &x, &h) != 2)
+    return false;
+  i = index_t{x};
+  machine = h;
+  return true;
+}
+
+} // namespace
+
+void cluster::apply_entry(member& m, const log_entry& e) {
+  m.applied = e.index;
+  m.restored_from = index_t{};
+  m.machine = fnv(m.machine * 31 + e.term.value, e.data);
+  auto [it, added] = machine_at_.emplace(e.index, m.machine);
+  if (!added && it->second != m.machine)
+    fail("server " + to_string(m.id) + ": state machine after index "
+         + to_string(e.index) + " differs from another server's");
+}
+
+void cluster::apply_snapshot(member& m, const apply_msg& a) {
+  auto who = "server " + to_string(m.id) + ": snapshot "
+             + to_string(log_id{a.snapshot_term, a.snapshot_index});
+  // §7 / apply_msg: a snapshot never moves the state machine backwards.
+  if (a.snapshot_index <= m.applied && m.applied != index_t{})
+    fail(who + " applied after index " + to_string(m.applied));
+  if (!a.snapshot_valid || a.command_valid)
+    fail(who + " is not a snapshot apply_msg");
+  if (m.disk.base.index < a.snapshot_index)
+    fail(who + " reaches the state machine before it is durable (stored "
+         "base " + to_string(m.disk.base) + ")");
+  index_t i;
+  std::uint64_t machine = 0;
+  if (!decode_snapshot(a.snapshot, i, machine) || i != a.snapshot_index) {
+    fail(who + " carries foreign bytes "" + printable(a.snapshot) + """);
+    return;
+  }
+  auto [it, added] = machine_at_.emplace(i, machine);
+  if (!added && it->second != machine)
+    fail(who + " holds a state machine that differs from another server's "
+         "at that index");
+  m.applied = i;
+  m.machine = machine;
+  if (i != m.restored_from)
+    ++stats_.snapshots_installed;
+  m.restored_from = index_t{};
+  mix(i.value * 13 + 5);
+}
+
+void cluster::maybe_snapshot(member& m) {
+  if (opts_.snapshot_every == 0 || !m.node)
+    return;
+  auto& n = *m.node;
+  if (m.applied != n.applied_index()
+      || distance(n.log().base().index, m.applied) < opts_.snapshot_every)
+    return;
+  auto data = encode_snapshot(m.applied, m.machine,
+                              static_cast<std::size_t>(
+                                rng_.below(opts_.snapshot_padding + 1)));
+  bool taken = false;
+  auto i = m.applied;
+  with_node(m, "snapshot " + to_string(i),
+            [&](core::node& x) { taken = x.snapshot(i, data); });
+  if (taken) {
+    ++stats_.snapshots_taken;
+    if (opts_.trace)
+      trace("server " + to_string(m.id) + " took a snapshot through "
+            + to_string(i));
   }
 }
 
@@ -297,7 +312,7 @@ void cluster::check_durable(const member& m, const envelope& env) {
   const auto& hard = m.disk.hard;
   auto who = "durability: server " + to_string(m.id) + " sent "
              + to_string(env) + " but its disk holds " + to_string(hard)
-             + " and " + std::to_string(m.disk.log.size()) + " entries";
+             + " and a log through " + to_string(m.disk.last());
   if (auto x = std::get_if<request_vote>(&env.msg)) {
     if (hard.current_term < x->term
         || (hard.current_term == x->term && hard.voted_for != m.id))
@@ -309,34 +324,71 @@ void cluster::check_durable(const member& m, const envelope& env) {
       fail(who);
   } else if (auto z = std::get_if<append_entries_reply>(&env.msg);
              z && z->success) {
-    if (hard.current_term < z->term
-        || z->match_index.value > m.disk.log.size())
+    if (hard.current_term < z->term || z->match_index > m.disk.last().index)
+      fail(who);
+  } else if (auto w = std::get_if<install_snapshot_reply>(&env.msg);
+             w && w->installed) {
+    // Figure 13 + durability: installed only for a state held durably.
+    if (hard.current_term < w->term
+        || w->last_included.index > m.disk.last().index)
       fail(who);
   }
+}
+
+const log_entry* cluster::storage::at(index_t i) const {
+  if (i <= base.index || i.value > base.index.value + log.size())
+    return nullptr;
+  return &log[i.value - base.index.value - 1];
+}
+
+log_id cluster::storage::last() const {
+  return log.empty() ? base : log_id{log.back().term, log.back().index};
 }
 
 void cluster::make_durable(member& m, const persist_batch& b) {
   auto& d = m.disk;
   auto who = "server " + to_string(m.id) + ": batch " + to_string(b);
-  if (b.truncate_from != index_t{}) {
-    if (b.truncate_from.value > d.log.size() + 1) {
-      fail(who + " truncates beyond the stored log of "
-           + std::to_string(d.log.size()) + " entries");
+  // persist_batch: the snapshot first; the stored suffix after it stays
+  // only if the log holds last_included with the same term.
+  if (b.snapshot.size() > 1)
+    fail(who + " carries " + std::to_string(b.snapshot.size()) + " snapshots");
+  for (const auto& s : b.snapshot) {
+    auto l = s.last_included;
+    if (l.index <= d.base.index) {
+      fail(who + " installs a snapshot at or below the stored base "
+           + to_string(d.base));
       return;
     }
-    d.log.resize(b.truncate_from.value - 1);
+    const auto* held = d.at(l.index);
+    if (held != nullptr && held->term == l.term)
+      d.log.erase(d.log.begin(),
+                  d.log.begin()
+                    + static_cast<std::ptrdiff_t>(l.index.value
+                                                  - d.base.index.value));
+    else
+      d.log.clear();
+    d.base = l;
+    d.snapshot = s.data;
+  }
+  if (b.truncate_from != index_t{}) {
+    if (b.truncate_from <= d.base.index
+        || b.truncate_from > d.last().index.next()) {
+      fail(who + " truncates outside the stored log (base "
+           + to_string(d.base) + ", last " + to_string(d.last()) + ")");
+      return;
+    }
+    d.log.resize(b.truncate_from.value - d.base.index.value - 1);
   }
   for (const auto& e : b.entries) {
-    if (e.index.value != d.log.size() + 1) {
-      fail(who + " does not follow the stored log of "
-           + std::to_string(d.log.size()) + " entries");
+    if (e.index != d.last().index.next()) {
+      fail(who + " does not follow the stored log ending at "
+           + to_string(d.last()));
       return;
     }
     d.log.push_back(e);
   }
   d.hard = b.hard_state;
-  auto last = d.log.empty() ? log_id{}
-                            : log_id{d.log.back().term, d.log.back().index};
+  auto last = d.last();
   if (last != b.last)
     fail(who + " says it ends at " + to_string(b.last) + " but the log ends at "
          + to_string(last));
@@ -374,9 +426,12 @@ void cluster::restart(server_id id) {
   if (m.node)
     return;
   m.applied = index_t{};
+  m.machine = 0;
+  m.restored_from = m.disk.base.index;
   try {
     m.node.emplace(config_for(m),
-                   core::restored_state{m.disk.hard, {}, m.disk.log});
+                   core::restored_state{m.disk.hard, m.disk.base, m.disk.log,
+                                        m.disk.snapshot});
   } catch (const std::exception& e) {
     fail("server " + to_string(id) + " cannot restart: " + e.what());
     return;
@@ -387,7 +442,11 @@ void cluster::restart(server_id id) {
   mix(0xbeef + id.value);
   if (opts_.trace)
     trace("server " + to_string(id) + " restarted at " + to_string(m.disk.hard)
+          + " base=" + to_string(m.disk.base)
           + " log=" + std::to_string(m.disk.log.size()));
+  // The restored snapshot (if any) reaches the fresh state machine now.
+  if (m.node->has_output())
+    with_node(m, "restart", [](core::node&) {});
   schedule(now_ + rng_.between(1, opts_.tick_ms),
            {event_kind::tick, id, m.incarnation});
 }
@@ -460,8 +519,9 @@ std::string cluster::report() const {
       os << to_string(m.node->status());
     else
       os << "down";
-    os << "; disk " << to_string(m.disk.hard) << " log="
-       << m.disk.log.size() << " pending=" << m.disk.pending.size() << "\n";
+    os << "; disk " << to_string(m.disk.hard) << " base="
+       << to_string(m.disk.base) << " log=" << m.disk.log.size()
+       << " pending=" << m.disk.pending.size() << "\n";
   }
   return os.str();
 }
@@ -478,176 +538,6 @@ void cluster::mix(std::uint64_t x) {
     digest_ ^= (x >> (8 * k)) & 0xff;
     digest_ *= 1099511628211ULL;
   }
-}
-
-// -- scenarios ----------------------------------------------------------------
-
-namespace {
-
-network_options reliable(bool reorder = false) {
-  network_options o;
-  o.min_delay = 1;
-  o.max_delay = 10;
-  if (reorder) {
-    o.long_delay_per_mille = 30;
-    o.long_delay_max = 150;
-  }
-  return o;
-}
-
-network_options lossy() {
-  network_options o;
-  o.min_delay = 1;
-  o.max_delay = 27;          // labrpc's short delay
-  o.drop_per_mille = 100;    // labrpc's unreliable mode drops 10 %
-  o.duplicate_per_mille = 20;
-  o.long_delay_per_mille = 50;
-  o.long_delay_max = 300;
-  return o;
-}
-
-} // namespace
-
-scenario_result run_scenario(const scenario& sc, std::uint64_t seed,
-                             bool trace) {
-  rng r(seed * 0x94d049bb133111ebULL + 3);
-  cluster_options o;
-  o.servers = sc.servers;
-  o.seed = seed;
-  o.trace = trace;
-  // 100..200 ms election timeouts, 30 ms heartbeats at a 10 ms tick.
-  o.node.election_ticks = 10;
-  o.node.heartbeat_ticks = 3;
-  o.node.max_entries_per_append = static_cast<std::size_t>(r.between(1, 8));
-  o.node.max_inflight_appends = static_cast<std::size_t>(r.between(1, 6));
-  o.node.noop_on_election = r.per_mille(500);
-  o.max_persist_delay = r.between(0, sc.max_persist_delay);
-  bool reorder = r.per_mille(sc.reorder_per_mille);
-  cluster c{o};
-  c.net().options = reliable(reorder);
-  const auto& ids = c.ids();
-  auto pick = [&](const std::vector<server_id>& xs) {
-    return xs[r.below(xs.size())];
-  };
-  std::uint64_t k = 0;
-  while (c.ok() && c.now() < sc.duration_ms) {
-    c.run_for(r.between(sc.min_gap, sc.max_gap));
-    if (!c.ok())
-      break;
-    // A client: mostly at the leader, sometimes anywhere.
-    auto target = pick(ids);
-    if (auto l = c.leader(); l && r.per_mille(700))
-      target = *l;
-    auto res = c.propose(target, "s" + std::to_string(seed) + "."
-                                   + std::to_string(k++));
-    if (res && res->is_leader && sc.crashes
-        && r.per_mille(sc.crash_after_propose_per_mille)) {
-      c.run_for(r.between(0, sc.max_persist_delay));
-      c.crash(target);
-      continue;
-    }
-    if (!r.per_mille(sc.fault_per_mille))
-      continue;
-    std::vector<server_id> up, down;
-    for (auto id : ids)
-      (c.is_up(id) ? up : down).push_back(id);
-    switch (r.below(6)) {
-      case 0: // a random partition
-        if (sc.partitions) {
-          std::set<server_id> side;
-          for (auto id : ids)
-            if (r.per_mille(500))
-              side.insert(id);
-          c.net().heal_all();
-          c.net().partition(side, ids);
-        }
-        break;
-      case 1: // isolate one server (the leader, for leader churn)
-        if (sc.partitions) {
-          auto victim = pick(ids);
-          if (auto l = c.leader(); l && sc.target_leader)
-            victim = *l;
-          c.net().isolate(victim, ids);
-        }
-        break;
-      case 2:
-        c.net().heal_all();
-        break;
-      case 3:
-        if (sc.crashes && !up.empty()) {
-          auto victim = pick(up);
-          if (auto l = c.leader(); l && sc.target_leader && r.per_mille(500))
-            victim = *l;
-          c.crash(victim);
-        }
-        break;
-      case 4:
-        if (!down.empty())
-          c.restart(pick(down));
-        break;
-      default:
-        if (sc.unreliable)
-          c.net().options = c.net().options.drop_per_mille > 0
-                              ? reliable(reorder)
-                              : lossy();
-        break;
-    }
-  }
-  // Heal everything; a command must then commit and reach every server.
-  c.net().heal_all();
-  c.net().options = reliable();
-  for (auto id : ids)
-    c.restart(id);
-  auto final_cmd = "final." + std::to_string(seed);
-  index_t final_index;
-  auto deadline = c.now() + sc.recovery_ms;
-  bool live = false;
-  while (c.ok() && c.now() < deadline) {
-    c.run_for(50);
-    if (final_index != index_t{}) {
-      const auto* e = c.safety().committed_at(final_index);
-      bool everywhere = e != nullptr && e->data == final_cmd;
-      for (auto id : ids)
-        everywhere = everywhere && c.get(id)->applied_index() >= final_index;
-      if (everywhere) {
-        live = true;
-        break;
-      }
-    }
-    if (auto l = c.leader()) {
-      const auto* n = c.get(*l);
-      const auto& log = n->log();
-      bool in_log = final_index != index_t{} && log.last_index() >= final_index
-                    && log.at(final_index).data == final_cmd;
-      if (!in_log) {
-        if (auto res = c.propose(*l, final_cmd); res && res->is_leader)
-          final_index = res->index;
-      } else if (log.last_term() < n->current_term()) {
-        // §5.4.2: a leader commits entries of earlier terms only through one
-        // of its own; without no-op entries a client must supply it (like
-        // 6.5840's one(), which keeps submitting).
-        c.propose(*l, "nudge." + std::to_string(seed));
-      }
-    }
-  }
-  if (c.ok() && !live) {
-    std::string terms;
-    for (auto id : ids)
-      terms += " " + to_string(c.get(id)->status()) + ";";
-    c.fail("liveness: " + std::to_string(sc.recovery_ms)
-           + " ms after healing every fault, command \"" + final_cmd
-           + "\" is not applied on every server:" + terms);
-  }
-  if (c.ok())
-    c.check_log_matching();
-  scenario_result result;
-  result.ok = c.ok();
-  result.report = std::string{"scenario \""} + sc.name + "\" " + c.report();
-  result.stats = c.stats();
-  result.net = c.net().stats();
-  result.digest = c.digest();
-  result.committed = c.safety().last_committed();
-  return result;
 }
 
 } // namespace raft::sim

@@ -7,7 +7,15 @@
 //   RequestVote or an append ack only for state its persister holds);
 // - cluster safety (safety_checker): at most one leader per term, Leader
 //   Completeness, State Machine Safety, and -- every few hundred inputs and
-//   at the end -- Log Matching across all live servers.
+//   at the end -- Log Matching across all live servers;
+// - the replicated state machine (a digest of the applied prefix): every
+//   server reaches the same digest at each index, and every snapshot it
+//   installs (InstallSnapshot, §7) or restarts from carries the digest of
+//   the prefix it covers.
+//
+// With snapshot_every > 0 each server hands its node a snapshot of its
+// state machine every snapshot_every applied entries (6.5840 Snapshot()), so
+// lagging and restarted servers catch up through InstallSnapshot.
 //
 // Time is logical milliseconds; every server ticks every tick_ms. The first
 // violation stops the run; report() names the seed and how to replay it.
@@ -95,6 +103,12 @@ struct cluster_options {
   /// Chance per crash, per mille, that some written but unacknowledged
   /// batches survive (the rest of the time only acknowledged ones do).
   int keep_unacked_per_mille = 300;
+  /// Applied entries between two service snapshots of one server (0: the
+  /// servers never snapshot).
+  std::uint64_t snapshot_every = 0;
+  /// Filler bytes appended to each snapshot (so it spans several chunks of
+  /// a small node.snapshot_chunk_bytes).
+  std::size_t snapshot_padding = 0;
   /// Inputs between two full Log Matching checks.
   std::uint64_t log_matching_every = 256;
   /// Keep a transcript of the last `trace_lines` events for report().
@@ -111,6 +125,9 @@ struct cluster_stats {
   std::uint64_t truncations = 0;   ///< batches that cut a log suffix
   std::uint64_t elections_won = 0;
   std::uint64_t proposals_accepted = 0;
+  std::uint64_t snapshots_taken = 0;     ///< service snapshots accepted
+  std::uint64_t snapshot_chunks = 0;     ///< InstallSnapshot messages sent
+  std::uint64_t snapshots_installed = 0; ///< snapshots applied (not restarts)
   term_t max_term;
 };
 
@@ -179,7 +196,13 @@ private:
   struct storage {
     /// Durable: what survives a crash.
     hard_state hard;
+    /// Snapshot point and bytes; `log` holds the entries after base.
+    log_id base;
+    std::string snapshot;
     log_entries log;
+    /// The stored entry at `i`, or nullptr (compacted or beyond the log).
+    const log_entry* at(index_t i) const;
+    log_id last() const;
     /// Batches handed to the persister and not yet acknowledged.
     std::deque<persist_batch> pending;
     /// When the last pending batch will be acknowledged.
@@ -194,6 +217,11 @@ private:
     std::uint64_t incarnation = 0;
     /// Last index handed to this incarnation's state machine.
     index_t applied;
+    /// Digest of that state machine (of the applied prefix).
+    std::uint64_t machine = 0;
+    /// The restored snapshot this incarnation's state machine still
+    /// expects first (0: none): any other snapshot applied is an install.
+    index_t restored_from;
   };
 
   enum class event_kind : std::uint8_t { tick, ack };
@@ -221,6 +249,12 @@ private:
   /// Applies one batch to durable storage; a violation if it does not fit.
   void make_durable(member& m, const persist_batch& b);
 
+  /// The state machine of `m` takes one entry or a snapshot.
+  void apply_entry(member& m, const log_entry& e);
+  void apply_snapshot(member& m, const apply_msg& a);
+  /// snapshot_every: hands the node a snapshot if one is due.
+  void maybe_snapshot(member& m);
+
   void report_safety();
   void trace(const std::string& line);
   void mix(std::uint64_t x);
@@ -240,6 +274,9 @@ private:
   std::uint64_t digest_ = 1469598103934665603ULL;
   std::uint64_t since_log_matching_ = 0;
   std::size_t safety_reported_ = 0;
+  /// State machine digest of the applied prefix ending at each index, as
+  /// the first server to reach it computed it.
+  std::map<index_t, std::uint64_t> machine_at_;
 };
 
 // -- randomized scenarios -----------------------------------------------------
@@ -271,6 +308,11 @@ struct scenario {
   /// Chance per run that the normal network reorders (long delays), per
   /// mille.
   int reorder_per_mille = 0;
+  /// Servers snapshot every this many applied entries (0: never), with
+  /// chunks of 1..max_chunk bytes and 0..max_padding filler bytes.
+  std::uint64_t snapshot_every = 0;
+  std::size_t max_chunk = 64;
+  std::size_t max_padding = 200;
   /// Time allowed after healing for a command to commit everywhere, ms.
   std::int64_t recovery_ms = 20000;
 };

@@ -1,0 +1,23 @@
+// Helpers shared by the node_*.cpp files (not part of the core's API).
+#pragma once
+
+#include <string>
+
+#include "actors/core/config.hpp"
+
+namespace raft::core::detail {
+
+/// An overload set for std::visit with no catch-all (STYLE habit 8).
+template <class... Fs>
+struct overload : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overload(Fs...) -> overload<Fs...>;
+
+/// "node 3: ", the prefix of every exception message.
+inline std::string where(const config& cfg) {
+  return "node " + to_string(cfg.id) + ": ";
+}
+
+} // namespace raft::core::detail

@@ -1,0 +1,272 @@
+// raft::core::node, part 2: log replication (§5.3) -- the follower's
+// AppendEntries handler and the leader's side (progress, pipelining, fast
+// backup, commit). Part 1 (node.cpp) holds inputs, output and elections;
+// part 3 (node_snapshot.cpp) the snapshots of §7.
+#include "actors/core/node.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "actors/core/node_detail.hpp"
+
+namespace raft::core {
+
+using detail::where;
+
+// -- handlers -----------------------------------------------------------------
+
+void node::check_single_leader(server_id from) const {
+  // Election safety (§5.2, Figure 3): at most one leader per term. A leader
+  // receiving its own term's AppendEntries or InstallSnapshot proves two.
+  if (is_leader())
+    throw std::logic_error(where(cfg_) + "two leaders in term "
+                           + to_string(hard_.current_term) + ": "
+                           + to_string(cfg_.id) + " and " + to_string(from));
+}
+
+void node::handle(server_id from, const append_entries& m) {
+  check_single_leader(from);
+  // §5.2: "If AppendEntries RPC received from new leader: convert to
+  // follower"; a follower resets its election timer.
+  become_follower(hard_.current_term, from);
+
+  append_entries_reply r;
+  r.term = hard_.current_term;
+  r.prev_log_index = m.prev_log_index;
+  auto prev = m.prev_log_index;
+  auto prev_term = m.prev_log_term;
+  auto first_new = m.entries.begin();
+  // Entries at or below our snapshot point are committed and hence equal to
+  // ours (Log Matching): skip them.
+  if (prev < log_.base().index) {
+    while (first_new != m.entries.end() && first_new->index <= log_.base().index)
+      ++first_new;
+    prev = log_.base().index;
+    prev_term = log_.base().term;
+  }
+  if (prev > log_.last_index()) {
+    // XLen: our log is too short.
+    r.log_length = log_.last_index().next();
+    send_after_persist(from, r);
+    return;
+  }
+  if (!log_.matches(prev, prev_term)) {
+    // Figure 2: "Reply false if log doesn't contain an entry at prevLogIndex
+    // whose term matches prevLogTerm (§5.3)", with XTerm/XIndex.
+    r.conflict_term = *log_.term_at(prev);
+    r.conflict_index = log_.first_index_of_term_at(prev);
+    r.log_length = log_.last_index().next();
+    send_after_persist(from, r);
+    return;
+  }
+  // "If an existing entry conflicts with a new one (same index but different
+  // terms), delete the existing entry and all that follow it (§5.3). Append
+  // any new entries not already in the log." Matching entries are kept, so
+  // a stale or reordered request never shortens the log.
+  for (auto it = first_new; it != m.entries.end(); ++it) {
+    if (it->index <= log_.last_index()) {
+      if (log_.matches(it->index, it->term))
+        continue;
+      truncate_log_from(it->index);
+    }
+    log_.append(*it);
+  }
+  auto last_new = index_t{prev.value
+                          + static_cast<std::uint64_t>(m.entries.end()
+                                                       - first_new)};
+  // "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit,
+  // index of last new entry)".
+  if (m.leader_commit > commit_index_)
+    set_commit(std::min(m.leader_commit, last_new));
+  r.success = true;
+  r.match_index = last_new;
+  send_after_persist(from, r);
+}
+
+void node::handle(server_id from, const append_entries_reply& m) {
+  auto* l = std::get_if<core::leader>(&role_);
+  if (!l)
+    return;
+  auto it = l->followers.find(from);
+  if (it == l->followers.end())
+    return;
+  auto& p = it->second;
+  if (p.state == progress::mode::snapshot) {
+    // A late answer to an AppendEntries sent before the snapshot transfer
+    // began: only a success that proves the follower needs no snapshot
+    // matters; the transfer otherwise goes on.
+    if (!m.success || m.match_index <= p.match_index)
+      return;
+    p.match_index = m.match_index;
+    if (p.match_index >= log_.base().index) {
+      p.state = progress::mode::probe;
+      p.chunk_sent = false;
+      p.next_index = p.match_index.next();
+    } else if (p.next_index <= p.match_index) {
+      p.next_index = p.match_index.next();
+    }
+    maybe_commit();
+    send_append(from, p, false);
+    return;
+  }
+  if (m.success) {
+    if (m.match_index > p.match_index)
+      p.match_index = m.match_index;
+    while (!p.inflight.empty() && p.inflight.front() <= p.match_index)
+      p.inflight.pop_front();
+    if (p.state == progress::mode::probe) {
+      // The follower's log matches ours up to match_index: stream from there.
+      p.state = progress::mode::replicate;
+      p.probe_sent = false;
+      p.inflight.clear();
+      p.next_index = p.match_index.next();
+    } else if (p.next_index <= p.match_index) {
+      p.next_index = p.match_index.next();
+    }
+    maybe_commit();
+    send_append(from, p, false);
+    return;
+  }
+  // Rejection. Ignore replies to requests older than what we know matches,
+  // and (probe mode) replies to anything but the current probe.
+  if (m.prev_log_index < p.match_index)
+    return;
+  if (p.state == progress::mode::probe && m.prev_log_index != p.next_index.prev())
+    return;
+  // Fast backup (§5.3 optimisation; DESIGN.md §2):
+  //  - follower has no entry at prev (XTerm = 0): next = XLen;
+  //  - we hold entries of XTerm: next = one past our last entry of XTerm;
+  //  - we have no entry of XTerm: next = XIndex.
+  index_t next;
+  if (m.conflict_term == term_t{}) {
+    next = m.log_length;
+  } else if (auto last = log_.last_index_of_term(m.conflict_term)) {
+    next = last->next();
+  } else {
+    next = m.conflict_index;
+  }
+  // The entry at prev_log_index did not match: resend from at most there,
+  // and never below what is known to match.
+  next = std::min(next, m.prev_log_index);
+  next = std::max(next, p.match_index.next());
+  next = std::min(next, log_.last_index().next());
+  p.next_index = next;
+  p.state = progress::mode::probe;
+  p.probe_sent = false;
+  p.inflight.clear();
+  send_append(from, p, false);
+}
+
+// -- leader -------------------------------------------------------------------
+
+void node::send_append(server_id to, progress& p, bool heartbeat) {
+  // §7: "the leader must occasionally send snapshots to followers that lag
+  // behind" -- when the entry before next_index is compacted away.
+  if (p.state != progress::mode::snapshot
+      && p.next_index <= log_.base().index) {
+    p.state = progress::mode::snapshot;
+    p.inflight.clear();
+    p.probe_sent = false;
+    p.snapshot = log_.base();
+    p.snapshot_offset = 0;
+    p.chunk_sent = false;
+  }
+  if (p.state == progress::mode::snapshot) {
+    send_snapshot_chunk(to, p, heartbeat);
+    return;
+  }
+  if (p.state == progress::mode::probe) {
+    // One probe per heartbeat interval or reply: wait for its answer.
+    if (p.probe_sent && !heartbeat)
+      return;
+    send_append_range(to, p, p.next_index);
+    p.probe_sent = true;
+    return;
+  }
+  bool sent = false;
+  while (p.next_index <= log_.last_index()
+         && p.inflight.size() < cfg_.max_inflight_appends) {
+    send_append_range(to, p, p.next_index);
+    sent = true;
+  }
+  if (heartbeat && !sent) {
+    // An empty AppendEntries at next_index - 1 asserts leadership, carries
+    // the commit index, and -- if the follower misses entries we believe in
+    // flight -- draws a rejection that puts the follower back into probe.
+    append_entries ae;
+    ae.term = hard_.current_term;
+    ae.leader_id = cfg_.id;
+    ae.prev_log_index = p.next_index.prev();
+    ae.prev_log_term = log_.term_at(ae.prev_log_index).value_or(term_t{});
+    ae.leader_commit = commit_index_;
+    send(to, std::move(ae));
+  }
+}
+
+void node::send_append_range(server_id to, progress& p, index_t from) {
+  append_entries ae;
+  ae.term = hard_.current_term;
+  ae.leader_id = cfg_.id;
+  ae.prev_log_index = from.prev();
+  auto prev_term = log_.term_at(ae.prev_log_index);
+  if (!prev_term)
+    // send_append switches to InstallSnapshot before this can happen.
+    throw std::logic_error(where(cfg_) + "entry "
+                           + to_string(ae.prev_log_index)
+                           + " needed for follower " + to_string(to)
+                           + " is compacted");
+  ae.prev_log_term = *prev_term;
+  if (from <= log_.last_index())
+    ae.entries = log_.slice(from, log_.last_index(),
+                            cfg_.max_entries_per_append,
+                            cfg_.max_bytes_per_append);
+  ae.leader_commit = commit_index_;
+  if (p.state == progress::mode::replicate && !ae.entries.empty()) {
+    // Optimistic pipelining: assume delivery, move on; a rejection brings
+    // the follower back to probe.
+    p.next_index = ae.entries.back().index.next();
+    p.inflight.push_back(ae.entries.back().index);
+  }
+  send(to, std::move(ae));
+}
+
+void node::broadcast_append(bool heartbeat) {
+  auto& l = std::get<core::leader>(role_);
+  for (auto& [id, p] : l.followers)
+    send_append(id, p, heartbeat);
+}
+
+bool node::maybe_commit() {
+  auto& l = std::get<core::leader>(role_);
+  // The leader counts itself only up to what is durable here (thesis
+  // §10.2.1).
+  std::vector<index_t> match;
+  match.reserve(l.followers.size() + 1);
+  match.push_back(durable_index_);
+  for (auto& [id, p] : l.followers)
+    match.push_back(p.match_index);
+  std::sort(match.begin(), match.end(), std::greater<>{});
+  auto n = match[quorum() - 1];
+  // §5.4.2: "Raft never commits log entries from previous terms by counting
+  // replicas. Only log entries from the leader's current term are committed
+  // by counting replicas".
+  if (n > commit_index_ && log_.matches(n, hard_.current_term)) {
+    set_commit(n);
+    return true;
+  }
+  return false;
+}
+
+void node::append_local(entry_kind kind, std::string data) {
+  log_entry e;
+  e.term = hard_.current_term;
+  e.index = log_.last_index().next();
+  e.kind = kind;
+  e.data = std::move(data);
+  unstable_from_ = std::min(unstable_from_, e.index);
+  log_.append(std::move(e));
+}
+
+} // namespace raft::core

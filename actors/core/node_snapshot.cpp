@@ -1,0 +1,222 @@
+// raft::core::node, part 3: snapshots (§7 of the extended Raft paper,
+// Figure 13 InstallSnapshot RPC).
+//
+// - The service hands the node a snapshot through an applied index
+//   (snapshot()); the log before it goes, the bytes are kept to send and
+//   persisted with the next batch.
+// - A leader whose follower needs a compacted entry sends the snapshot in
+//   chunks of config::snapshot_chunk_bytes: one chunk in flight, the next on
+//   the reply, resumed at the offset the follower reports, resent on a
+//   heartbeat, restarted at offset 0 when the leader's snapshot changes.
+// - A follower accumulates chunks at the expected offset, checks size and
+//   CRC-32 on the last one, installs (keeping the log suffix if it matches),
+//   and answers installed = true and hands the snapshot to the state machine
+//   only once the install is durable.
+#include "actors/core/node.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "actors/core/crc32.hpp"
+#include "actors/core/node_detail.hpp"
+
+namespace raft::core {
+
+using detail::where;
+
+// -- service snapshot ---------------------------------------------------------
+
+bool node::snapshot(index_t index, std::string data) {
+  // Nothing new, or a state the service cannot have applied yet.
+  if (index <= log_.base().index || index > applied_index_)
+    return false;
+  // applied <= durable <= last: the log holds `index`.
+  log_.compact_to(log_id{*log_.term_at(index), index});
+  set_snapshot_data(std::move(data));
+  // The next batch carries the snapshot; the store drops the entries
+  // through index and keeps the rest (it holds index with the same term).
+  snapshot_unemitted_ = true;
+  return true;
+}
+
+void node::set_snapshot_data(std::string data) {
+  snapshot_crc_ = crc32(data);
+  snapshot_data_ = std::make_shared<const std::string>(std::move(data));
+}
+
+// -- leader -------------------------------------------------------------------
+
+void node::send_snapshot_chunk(server_id to, progress& p, bool heartbeat) {
+  auto base = log_.base();
+  if (p.snapshot != base) {
+    // A newer snapshot replaced the one in transfer: start over with it.
+    p.snapshot = base;
+    p.snapshot_offset = 0;
+    p.chunk_sent = false;
+  }
+  // One chunk in flight; a heartbeat resends it (it or its reply may be
+  // lost).
+  if (p.chunk_sent && !heartbeat)
+    return;
+  const auto& data = *snapshot_data_;
+  std::uint64_t total = data.size();
+  auto offset = std::min(p.snapshot_offset, total);
+  auto len = std::min<std::uint64_t>(cfg_.snapshot_chunk_bytes,
+                                     total - offset);
+  install_snapshot m;
+  m.term = hard_.current_term;
+  m.leader_id = cfg_.id;
+  m.last_included = base;
+  m.offset = offset;
+  m.data = data.substr(static_cast<std::size_t>(offset),
+                       static_cast<std::size_t>(len));
+  m.done = offset + len == total;
+  m.total_size = total;
+  m.crc32 = snapshot_crc_;
+  p.snapshot_offset = offset;
+  p.chunk_sent = true;
+  send(to, std::move(m));
+}
+
+void node::handle(server_id from, const install_snapshot_reply& m) {
+  auto* l = std::get_if<core::leader>(&role_);
+  if (!l)
+    return;
+  auto it = l->followers.find(from);
+  if (it == l->followers.end())
+    return;
+  auto& p = it->second;
+  if (m.installed) {
+    // The follower durably holds a state through last_included: a snapshot
+    // of committed entries, which match ours (Log Matching).
+    if (m.last_included.index > p.match_index)
+      p.match_index = m.last_included.index;
+    while (!p.inflight.empty() && p.inflight.front() <= p.match_index)
+      p.inflight.pop_front();
+    if (p.state == progress::mode::snapshot) {
+      // Back to AppendEntries, probing right after the snapshot (a kept
+      // suffix on the follower shows up in the probe's answer).
+      p.state = progress::mode::probe;
+      p.probe_sent = false;
+      p.chunk_sent = false;
+      p.next_index = p.match_index.next();
+    } else if (p.next_index <= p.match_index) {
+      p.next_index = p.match_index.next();
+    }
+    maybe_commit();
+    send_append(from, p, false);
+    return;
+  }
+  // A progress report on the snapshot in transfer: continue where the
+  // follower says it stands. Reports on another snapshot are stale.
+  if (p.state != progress::mode::snapshot || m.last_included != p.snapshot)
+    return;
+  p.snapshot_offset = m.next_offset;
+  p.chunk_sent = false;
+  send_append(from, p, false);
+}
+
+// -- follower -----------------------------------------------------------------
+
+void node::handle(server_id from, const install_snapshot& m) {
+  check_single_leader(from);
+  // Like AppendEntries: the leader of this term; resets the election timer.
+  // A different leader than before gets a fresh follower state, which drops
+  // a half-received snapshot.
+  become_follower(hard_.current_term, from);
+  auto& f = std::get<follower>(role_);
+  install_snapshot_reply r;
+  r.term = hard_.current_term;
+  r.last_included = m.last_included;
+  // Nothing to do when committed entries (or our own snapshot) already
+  // cover last_included: everything through it is in an emitted batch, so
+  // the reply waits for that to be durable and then says installed.
+  if (m.last_included.index <= commit_index_) {
+    if (f.incoming && f.incoming->last_included == m.last_included)
+      f.incoming.reset();
+    r.next_offset = m.total_size;
+    r.installed = true;
+    send_after_persist(from, r);
+    return;
+  }
+  // Figure 13 step 2: "Create new snapshot file if first chunk (offset is
+  // 0)". A chunk of another snapshot than the one being received starts
+  // over only at offset 0.
+  bool same = f.incoming && f.incoming->last_included == m.last_included
+              && f.incoming->total_size == m.total_size
+              && f.incoming->crc32 == m.crc32;
+  if (!same) {
+    f.incoming.reset();
+    if (m.offset == 0)
+      f.incoming = snapshot_transfer{m.last_included, m.total_size, m.crc32,
+                                     {}};
+  }
+  std::uint64_t expected = f.incoming ? f.incoming->data.size() : 0;
+  // Steps 3-4: "Write data into snapshot file at given offset. Reply and
+  // wait for more data chunks if done is false." Only the expected offset
+  // is accepted; anything else tells the leader where to resume.
+  if (!f.incoming || m.offset != expected
+      || expected + m.data.size() > m.total_size) {
+    r.next_offset = expected;
+    send(from, r);
+    return;
+  }
+  auto& in = *f.incoming;
+  in.data += m.data;
+  r.next_offset = in.data.size();
+  if (!m.done) {
+    send(from, r);
+    return;
+  }
+  // Step 5 (done): the whole snapshot must arrive intact; a bad one is
+  // dropped and requested again from offset 0.
+  if (in.data.size() != in.total_size || crc32(in.data) != in.crc32) {
+    f.incoming.reset();
+    r.next_offset = 0;
+    send(from, r);
+    return;
+  }
+  auto data = std::move(in.data);
+  f.incoming.reset();
+  install_snapshot_data(m.last_included, std::move(data));
+  // Durability rule: installed = true only once the install is durable.
+  r.installed = true;
+  send_after_persist(from, r);
+}
+
+void node::install_snapshot_data(log_id last_included, std::string data) {
+  // Steps 6-7: keep the suffix after last_included if the log holds it
+  // with the same term, else discard the entire log. Precondition:
+  // last_included.index > commit_index_ >= base.
+  bool kept = log_.install(last_included);
+  // The persister installs the snapshot first, against the log as of the
+  // batches emitted so far: what we store below unstable_from_ equals our
+  // log. If it kept the same suffix, the unemitted changes after it follow
+  // as usual; otherwise the stored entries after last_included are
+  // rewritten from memory (truncate + append in the same batch).
+  auto after = last_included.index.next();
+  if (!kept || last_included.index >= unstable_from_) {
+    unstable_from_ = after;
+    snapshot_cut_ = snapshot_cut_ == index_t{} ? after
+                                               : std::min(snapshot_cut_, after);
+    durable_index_ = std::min(durable_index_, last_included.index);
+  }
+  // The snapshot holds only committed entries; commit never moves back.
+  if (last_included.index > commit_index_)
+    commit_index_ = last_included.index;
+  set_snapshot_data(std::move(data));
+  snapshot_unemitted_ = true;
+  // Step 8: "Reset state machine using snapshot contents" -- once the
+  // batch carrying the snapshot (the next one) is durable.
+  apply_msg a;
+  a.snapshot_valid = true;
+  a.snapshot = *snapshot_data_;
+  a.snapshot_term = last_included.term;
+  a.snapshot_index = last_included.index;
+  snapshot_apply_ = pending_snapshot_apply{batches_emitted_ + 1,
+                                           std::move(a)};
+}
+
+} // namespace raft::core
