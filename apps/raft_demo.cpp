@@ -86,23 +86,69 @@ struct demo_log {
 /// incarnation and answers with the command's index.
 class recording_machine : public raft::actors::state_machine {
 public:
-  recording_machine(std::shared_ptr<demo_log> log, int node, int incarnation)
-    : log_(std::move(log)), node_(node), incarnation_(incarnation) {
+  recording_machine(std::shared_ptr<demo_log> log, int node, int incarnation,
+                    std::size_t snapshot_bytes)
+    : log_(std::move(log)),
+      node_(node),
+      incarnation_(incarnation),
+      snapshot_bytes_(snapshot_bytes) {
   }
 
   std::string apply(const raft::apply_msg& m) override {
+    if (m.snapshot_valid) {
+      // The state is the list of applied commands, one per line.
+      std::vector<std::string> state;
+      std::istringstream in{m.snapshot};
+      for (std::string line; std::getline(in, line);)
+        state.push_back(line);
+      state_ = state;
+      since_snapshot_ = 0;
+      {
+        std::lock_guard<std::mutex> guard{log_->mtx};
+        if (log_->incarnation[node_] == incarnation_)
+          log_->applied[node_] = std::move(state);
+      }
+      log_->event("node " + std::to_string(node_)
+                  + " restored its state machine from the snapshot at index "
+                  + raft::to_string(m.snapshot_index) + " ("
+                  + std::to_string(m.snapshot.size()) + " bytes)");
+      return {};
+    }
     if (!m.command_valid)
       return {};
+    state_.push_back(m.command);
+    since_snapshot_ += m.command.size() + 1;
     std::lock_guard<std::mutex> guard{log_->mtx};
     if (log_->incarnation[node_] == incarnation_)
       log_->applied[node_].push_back(m.command);
     return "applied at " + raft::to_string(m.command_index);
   }
 
+  /// Snapshots by size: once the commands applied since the last snapshot
+  /// pass --snapshot-bytes, Raft may drop its log through `applied`.
+  std::optional<std::string> take_snapshot(raft::index_t applied) override {
+    if (snapshot_bytes_ == 0 || since_snapshot_ < snapshot_bytes_)
+      return std::nullopt;
+    since_snapshot_ = 0;
+    std::string bytes;
+    for (auto& c : state_)
+      bytes += c + "\n";
+    log_->event("node " + std::to_string(node_) + " snapshots at index "
+                + raft::to_string(applied) + " (" + std::to_string(bytes.size())
+                + " bytes); its log is compacted");
+    return bytes;
+  }
+
 private:
   std::shared_ptr<demo_log> log_;
   int node_;
   int incarnation_;
+  /// 0: never snapshot.
+  std::size_t snapshot_bytes_;
+  /// The machine's state: every command applied, in order.
+  std::vector<std::string> state_;
+  /// Bytes of commands applied since the last snapshot.
+  std::size_t since_snapshot_ = 0;
 };
 
 // -- the demo -----------------------------------------------------------------------
@@ -241,6 +287,8 @@ private:
         what << "log " << raft::to_string(r.first_index) << ".."
              << raft::to_string(r.last_index) << " in " << r.segments
              << " segment(s)";
+      if (!r.snapshot_file.empty())
+        what << ", snapshot " << r.snapshot_file;
       if (r.dropped_torn_tail)
         what << "; dropped a torn tail: " << r.torn_tail_detail;
       log_->event(what.str());
@@ -321,8 +369,9 @@ private:
     o.store = stores_[i];
     o.transport = transport_;
     auto log = log_;
-    o.make_state_machine = [log, i, inc] {
-      return std::make_unique<recording_machine>(log, i, inc);
+    auto snapshot_bytes = opts_.snapshot_bytes;
+    o.make_state_machine = [log, i, inc, snapshot_bytes] {
+      return std::make_unique<recording_machine>(log, i, inc, snapshot_bytes);
     };
     o.observer = observer_;
     auto h = raft::actors::spawn_node(sys_, std::move(o));

@@ -14,6 +14,9 @@ struct demo_options {
   int nodes = 5;
   std::uint64_t seed = 0;
   int commands = 20; // per phase
+  /// Snapshot once this many command bytes were applied since the last
+  /// snapshot (0: never).
+  std::size_t snapshot_bytes = 256;
   /// Empty: memory stores. Else one disk_store per node in DIR/node-<id>.
   std::string data_dir;
 };
@@ -21,7 +24,7 @@ struct demo_options {
 inline void print_help() {
   std::cout
     << "usage: raft-demo [--nodes N] [--seed S] [--commands C] "
-       "[--data-dir DIR]\n"
+       "[--data-dir DIR] [--snapshot-bytes B]\n"
        "\n"
        "Runs a Raft cluster of N nodes (default 5, 1..9) in one process:\n"
        "elects a leader, submits C commands (default 20), kills the leader,\n"
@@ -36,6 +39,9 @@ inline void print_help() {
        "  --seed S      seed of the election timeouts (default: random)\n"
        "  --commands C  commands per phase (1..10000, default 20)\n"
        "  --data-dir D  keep each node's state on disk under D\n"
+       "  --snapshot-bytes B\n"
+       "                snapshot once B bytes of commands were applied since\n"
+       "                the last snapshot (default 256; 0 = never)\n"
        "  --help        this text\n"
        "\n"
        "Exit status: 0 when all nodes applied the same commands, 1 when not,\n"
@@ -112,6 +118,15 @@ inline std::variant<demo_options, int> parse_args(int argc, char** argv) {
         std::cerr << "raft-demo: --data-dir needs a directory\n";
         return 2;
       }
+    } else if (is("--snapshot-bytes")) {
+      auto n = value("--snapshot-bytes");
+      if (!n)
+        return 2;
+      if (*n < 0) {
+        std::cerr << "raft-demo: --snapshot-bytes must be >= 0\n";
+        return 2;
+      }
+      opts.snapshot_bytes = static_cast<std::size_t>(*n);
     } else if (is("--commands")) {
       auto n = value("--commands");
       if (!n)
