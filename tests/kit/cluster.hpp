@@ -14,6 +14,11 @@
 // - the plain applier records every apply in logs[i] with checkLogs
 //   semantics; logs[i] survives restarts; apply errors are reported by
 //   n_committed(), the other checks and the destructor;
+// - with cluster_options::snapshots, every instance applies with the
+//   snapshotting applier (applierSnap, apply_log.hpp): lastApplied[i] is
+//   reset by start1 and the restarted node restores its persisted snapshot
+//   through an apply_msg with snapshot_valid (Go's start1 ingests it
+//   itself; the check is the same: the first command must follow it);
 // - one(), wait(), check_one_leader(), check_terms(), check_no_leader() and
 //   n_committed() follow config.go step by step, with this cluster's
 //   sleep() and now(), so they work in both clock modes.
@@ -72,11 +77,10 @@ struct cluster_options {
   int servers = 3;
   /// config.go make_config(unreliable): the network drops and delays.
   bool unreliable = false;
-  /// Apply with the snapshotting applier (snapshot every 10 entries).
-  /// Not supported yet: the cluster fails at construction.
+  /// Apply with the snapshotting applier (config.go applierSnap: snapshot
+  /// every 10 entries; snapshot_applier in apply_log.hpp).
   bool snapshots = false;
   clock_mode clock = clock_mode::simulated;
-  /// Only memory is supported yet: disk fails at construction.
   storage_kind storage = storage_kind::memory;
   /// 0: pick one from std::random_device; always printed when a check
   /// fails.
@@ -169,7 +173,8 @@ public:
   std::uint64_t rpc_count(int server) const;
   std::uint64_t rpc_total() const;
   std::uint64_t bytes_total() const;
-  /// Max persisted raft-state bytes over all servers (LogSize()).
+  /// Max persisted raft-state bytes over all servers (LogSize()): hard
+  /// state + log, excluding the snapshot (store::raft_state_size()).
   std::size_t log_size() const;
 
   // -- time ---------------------------------------------------------------------
@@ -206,6 +211,7 @@ public:
   int servers() const { return static_cast<int>(slots_.size()); }
   std::uint64_t seed() const { return seed_; }
   clock_mode clock() const { return opts_.clock; }
+  storage_kind storage() const { return opts_.storage; }
 
   /// The test's RNG (Go's rand.Int()): non-negative 63-bit values, seeded
   /// from seed(), so the commands of a run are reproducible.

@@ -21,11 +21,18 @@ run_plan command_line_plan() {
 
 void for_each_run(const run_plan& plan, const char* desc, int servers,
                   bool unreliable, const std::function<void(cluster&)>& body) {
+  cluster_options shape;
+  shape.servers = servers;
+  shape.unreliable = unreliable;
+  for_each_run(plan, desc, shape, body);
+}
+
+void for_each_run(const run_plan& plan, const char* desc,
+                  const cluster_options& shape,
+                  const std::function<void(cluster&)>& body) {
   auto runs = plan.seeds.size();
   for (std::size_t run = 0; run < runs; ++run) {
-    cluster_options opts;
-    opts.servers = servers;
-    opts.unreliable = unreliable;
+    cluster_options opts = shape;
     opts.clock = plan.clock;
     opts.storage = plan.storage;
     opts.seed = plan.seeds[run];
@@ -43,6 +50,11 @@ void for_each_run(const run_plan& plan, const char* desc, int servers,
 void for_each_run(const char* desc, int servers, bool unreliable,
                   const std::function<void(cluster&)>& body) {
   for_each_run(command_line_plan(), desc, servers, unreliable, body);
+}
+
+void for_each_run(const char* desc, const cluster_options& shape,
+                  const std::function<void(cluster&)>& body) {
+  for_each_run(command_line_plan(), desc, shape, body);
 }
 
 } // namespace raft::testing

@@ -34,4 +34,16 @@ void for_each_run(const run_plan& plan, const char* desc, int servers,
 void for_each_run(const char* desc, int servers, bool unreliable,
                   const std::function<void(cluster&)>& body);
 
+/// Like the above with every make_config option in `shape` (servers,
+/// unreliable, snapshots); its clock, storage and seed are replaced by the
+/// plan's. E.g. the 2D tests: for_each_run(plan, desc, {3, false, true},
+/// body) -- cluster_options{servers, unreliable, snapshots}.
+void for_each_run(const run_plan& plan, const char* desc,
+                  const cluster_options& shape,
+                  const std::function<void(cluster&)>& body);
+
+/// for_each_run(command_line_plan(), desc, shape, body).
+void for_each_run(const char* desc, const cluster_options& shape,
+                  const std::function<void(cluster&)>& body);
+
 } // namespace raft::testing

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -230,6 +231,88 @@ TEST_CASE("applier: checkLogs errors and stale incarnations", "[kit]") {
   log.record(1, b2, 2, "y");
   log.record(1, b2, 3, "w");
   CHECK(log.error(1) == "apply error: commit index=3 server=1 w != server=0 z");
+}
+
+TEST_CASE("snapshot applier: applierSnap checks and ingestSnap", "[kit]") {
+  apply_log log{2};
+  auto a = log.new_incarnation(0);
+  // Encoding round trip, including a value with separators and a gap.
+  std::map<std::uint64_t, std::string> values{{1, "x"}, {2, "a:+-\nb"}};
+  auto bytes = apply_log::encode_snapshot(3, values);
+  auto decoded = apply_log::decode_snapshot(bytes);
+  REQUIRE(decoded);
+  CHECK(decoded->first == 3);
+  CHECK(decoded->second == values);
+  CHECK_FALSE(apply_log::decode_snapshot(bytes + "x"));
+  CHECK_FALSE(apply_log::decode_snapshot(bytes.substr(0, bytes.size() - 1)));
+  CHECK_FALSE(apply_log::decode_snapshot("garbage"));
+  // Commands must follow lastApplied.
+  for (std::uint64_t i = 1; i <= 9; ++i)
+    log.record_snap(0, a, i, std::to_string(i));
+  CHECK(log.first_error().empty());
+  CHECK(log.last_applied(0) == 9);
+  auto snap = log.snapshot_of(0, a, 9);
+  REQUIRE(snap);
+  // A restart: lastApplied is 0 until the snapshot is ingested.
+  auto a2 = log.new_incarnation(0);
+  CHECK(log.last_applied(0) == 0);
+  CHECK_FALSE(log.snapshot_of(0, a, 9)); // stale incarnation
+  log.ingest_snapshot(0, a2, *snap, 9);
+  CHECK(log.first_error().empty());
+  CHECK(log.last_applied(0) == 9);
+  CHECK(log.get(0, 9) == std::string{"9"});
+  log.record_snap(0, a2, 10, "10");
+  CHECK(log.first_error().empty());
+  // A command that does not follow lastApplied.
+  log.record_snap(0, a2, 12, "12");
+  CHECK(log.error(0)
+        == "apply error: server 0 apply out of order, expected index 11, "
+           "got 12");
+  // A snapshot whose index is not m.SnapshotIndex; an empty one.
+  auto b = log.new_incarnation(1);
+  log.ingest_snapshot(1, b, *snap, 8);
+  CHECK(log.error(1)
+        == "apply error: server 1 snapshot doesn't match m.SnapshotIndex "
+           "(9 != 8)");
+  apply_log log2{1};
+  auto c = log2.new_incarnation(0);
+  log2.ingest_snapshot(0, c, "", 0);
+  CHECK(log2.error(0) == "apply error: nil snapshot");
+}
+
+TEST_CASE("snapshot applier: offers a snapshot per batch crossing 10k-1",
+          "[kit]") {
+  auto log = std::make_shared<apply_log>(1);
+  auto inc = log->new_incarnation(0);
+  snapshot_applier app{log, 0, inc};
+  auto cmd = [](std::uint64_t i) {
+    apply_msg m;
+    m.command_valid = true;
+    m.command = std::to_string(i);
+    m.command_index = index_t{i};
+    return m;
+  };
+  for (std::uint64_t i = 1; i <= 8; ++i)
+    app.apply(cmd(i));
+  CHECK_FALSE(app.take_snapshot(index_t{8}));
+  // A batch 9..12 crosses index 9: one snapshot at the batch's end.
+  for (std::uint64_t i = 9; i <= 12; ++i)
+    app.apply(cmd(i));
+  auto snap = app.take_snapshot(index_t{12});
+  REQUIRE(snap);
+  CHECK(apply_log::decode_snapshot(*snap)->first == 12);
+  CHECK_FALSE(app.take_snapshot(index_t{12}));
+  // Ingesting a snapshot through apply_msg.
+  apply_msg m;
+  m.snapshot_valid = true;
+  m.snapshot = *snap;
+  m.snapshot_index = index_t{12};
+  auto inc2 = log->new_incarnation(0);
+  snapshot_applier app2{log, 0, inc2};
+  app2.apply(m);
+  CHECK(log->last_applied(0) == 12);
+  app2.apply(cmd(13));
+  CHECK(log->first_error().empty());
 }
 
 TEST_CASE("cluster: crash and restart keep what was persisted", "[kit]") {
