@@ -131,6 +131,9 @@ private:
   /// Throws std::logic_error when this node leads in the term of a request
   /// that only a leader sends (two leaders in one term).
   void check_single_leader(server_id from) const;
+  /// The leader's progress record of follower `from`; nullptr when this
+  /// node does not lead or `from` is not a follower (a stale reply).
+  progress* follower_progress(server_id from);
   void become_candidate();
   void become_leader();
   void reset_election_timer();

@@ -85,14 +85,19 @@ void node::handle(server_id from, const append_entries& m) {
   send_after_persist(from, r);
 }
 
-void node::handle(server_id from, const append_entries_reply& m) {
+progress* node::follower_progress(server_id from) {
   auto* l = std::get_if<core::leader>(&role_);
   if (!l)
-    return;
+    return nullptr;
   auto it = l->followers.find(from);
-  if (it == l->followers.end())
+  return it == l->followers.end() ? nullptr : &it->second;
+}
+
+void node::handle(server_id from, const append_entries_reply& m) {
+  auto* pp = follower_progress(from);
+  if (!pp)
     return;
-  auto& p = it->second;
+  auto& p = *pp;
   if (p.state == progress::mode::snapshot) {
     // A late answer to an AppendEntries sent before the snapshot transfer
     // began: only a success that proves the follower needs no snapshot

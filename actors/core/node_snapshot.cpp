@@ -81,13 +81,10 @@ void node::send_snapshot_chunk(server_id to, progress& p, bool heartbeat) {
 }
 
 void node::handle(server_id from, const install_snapshot_reply& m) {
-  auto* l = std::get_if<core::leader>(&role_);
-  if (!l)
+  auto* pp = follower_progress(from);
+  if (!pp)
     return;
-  auto it = l->followers.find(from);
-  if (it == l->followers.end())
-    return;
-  auto& p = it->second;
+  auto& p = *pp;
   if (m.installed) {
     // The follower durably holds a state through last_included: a snapshot
     // of committed entries, which match ours (Log Matching).
