@@ -88,6 +88,10 @@ void publish_status(peer_actor_type* self) {
 void drain(peer_actor_type* self) {
   auto& st = self->state;
   auto out = st.node->take_output();
+  // 0. Received snapshot chunks go to the persister's staging area, before
+  //    the batch that may install them.
+  for (auto& c : out.snapshot_chunks)
+    self->send(st.cfg.persister, std::move(c));
   // 1. Durable state first: the persister answers (persisted) when done.
   if (out.persist) {
     ++st.batches_sent;
@@ -235,6 +239,12 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
       // The service's snapshot (6.5840 Snapshot): the core ignores one that
       // is not newer than its base or ahead of what was applied.
       input(self, [&](core::node& n) { n.snapshot(index, std::move(data)); });
+    },
+    [self](snapshot_installed& s) {
+      // A received snapshot is durable: its bytes, before its (persisted).
+      input(self, [&](core::node& n) {
+        n.on_snapshot_installed(s.last_included, std::move(s.data));
+      });
     },
     [self](const persisted& p) {
       input(self, [&](core::node& n) { n.on_persisted(p.term, p.index); });

@@ -19,15 +19,31 @@ caf::error fail(persister_actor_type* self, const std::string& what) {
   return err;
 }
 
-/// Writes every pending batch, syncs once, acknowledges each in order.
+bool installs_staged_snapshot(const persist_batch& b) {
+  return !b.snapshot.empty() && b.snapshot.front().staged;
+}
+
+/// Writes every pending batch and snapshot chunk in arrival order, syncs
+/// once, acknowledges each batch in order.
 void flush(persister_actor_type* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   if (st.pending.empty())
     return;
+  // The last batch of this flush that installs a staged snapshot: its
+  // requester gets the installed bytes back (earlier installs of the same
+  // flush are superseded by it).
+  const persister_state::pending_write* last_staged_install = nullptr;
   try {
-    for (const auto& w : st.pending)
+    for (const auto& w : st.pending) {
+      if (!w.chunk.empty()) {
+        st.store->stage_snapshot_chunk(w.chunk.front());
+        continue;
+      }
       st.store->write(w.batch);
+      if (installs_staged_snapshot(w.batch))
+        last_staged_install = &w;
+    }
     st.store->sync();
   } catch (const std::exception& e) {
     // Nothing of this flush is acknowledged: the node must stop.
@@ -36,12 +52,40 @@ void flush(persister_actor_type* self) {
   }
   ++st.flushes;
   for (auto& w : st.pending) {
+    if (!w.chunk.empty())
+      continue;
     ++st.batches_persisted;
-    if (w.requester)
-      self->send(w.requester,
-                 persisted{w.batch.last.term, w.batch.last.index});
+    if (!w.requester)
+      continue;
+    // The bytes of a received snapshot go back to the peer before the
+    // acknowledgement that makes it act on the install.
+    if (&w == last_staged_install) {
+      try {
+        self->send(w.requester,
+                   snapshot_installed{w.batch.snapshot.front().last_included,
+                                      st.store->snapshot_data()});
+      } catch (const std::exception& e) {
+        fail(self, std::string{"cannot read the installed snapshot back: "}
+                     + e.what());
+        return;
+      }
+    }
+    self->send(w.requester, persisted{w.batch.last.term, w.batch.last.index});
   }
   st.pending.clear();
+}
+
+void enqueue(persister_actor_type* self, persister_state::pending_write w) {
+  auto& st = self->state;
+  st.pending.push_back(std::move(w));
+  if (st.policy == flush_policy::sync_each_batch) {
+    flush(self);
+    return;
+  }
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
 }
 
 } // namespace
@@ -74,18 +118,14 @@ persister_actor_with_policy(persister_actor_type* self,
       }
     },
     [self](persist_batch& batch) {
-      auto& st = self->state;
-      st.pending.push_back(
-        {std::move(batch),
-         caf::actor_cast<caf::actor>(self->current_sender())});
-      if (st.policy == flush_policy::sync_each_batch) {
-        flush(self);
-        return;
-      }
-      if (!st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_atom::value);
-      }
+      enqueue(self, {std::move(batch),
+                     caf::actor_cast<caf::actor>(self->current_sender()),
+                     {}});
+    },
+    [self](snapshot_chunk& chunk) {
+      persister_state::pending_write w;
+      w.chunk.push_back(std::move(chunk));
+      enqueue(self, std::move(w));
     },
     [self](flush_atom) { flush(self); },
   };

@@ -7,6 +7,13 @@
 //   (persist_batch) -> later, (persisted{batch.last.term, batch.last.index})
 //                      sent to the sender of the batch, once the batch is
 //                      durable. Acknowledgements go out in arrival order.
+//                      A batch that installs a staged snapshot is first
+//                      answered with (snapshot_installed{last_included,
+//                      bytes}): the installed bytes, read back from the
+//                      store.
+//   (snapshot_chunk) -> nothing: written into the store's snapshot staging
+//                      area (store::stage_snapshot_chunk) in arrival order
+//                      with the batches, at the next flush; not synced.
 //
 // Group commit (STYLE habit 10, ra's WAL): a persist_batch is only queued;
 // the first one of a burst sends (flush_atom) to the persister itself.
@@ -45,12 +52,16 @@ struct persister_state {
   /// Actor name (CAF uses it in error messages).
   static inline const char* name = "raft.persister";
 
-  /// A batch waiting for the next flush, with who must be told.
+  /// A batch (or a snapshot chunk) waiting for the next flush, with who
+  /// must be told.
   struct pending_write {
     persist_batch batch;
     /// Receives (persisted) once the batch is durable; may be invalid (an
     /// anonymous sender), then nobody is told.
     caf::actor requester;
+    /// Non-empty: this is a snapshot chunk to stage, not a batch (`batch`
+    /// unused, nobody told).
+    std::vector<snapshot_chunk> chunk;
   };
 
   /// The node's durable state. Set at spawn, never null. Shared: the owner

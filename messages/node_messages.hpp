@@ -38,16 +38,69 @@ typename Inspector::result_type inspect(Inspector& f, hard_state& x) {
 struct snapshot_install {
   /// Last log position the snapshot covers; becomes the log's base.
   log_id last_included;
-  /// The state machine's bytes, opaque to Raft.
+  /// The state machine's bytes, opaque to Raft (empty when `staged`).
   std::string data;
+  /// The bytes are not here: they are the snapshot_chunks received from the
+  /// leader and staged in the store's staging area, which this install
+  /// must hold completely -- exactly `size` bytes with CRC-32 `crc32` -- and
+  /// turns into the durable snapshot (Figure 13 steps 2-5: "write data into
+  /// snapshot file ... save snapshot file").
+  bool staged = false;
+  /// With `staged`: the staged snapshot's size and CRC-32 (IEEE, as
+  /// raft::core::crc32), which the store verifies against what it staged.
+  std::uint64_t size = 0;
+  std::uint32_t crc32 = 0;
   friend bool operator==(const snapshot_install& a,
                          const snapshot_install& b) {
-    return a.last_included == b.last_included && a.data == b.data;
+    return a.last_included == b.last_included && a.data == b.data
+           && a.staged == b.staged && a.size == b.size && a.crc32 == b.crc32;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_install& x) {
+  return f(x.last_included, x.data, x.staged, x.size, x.crc32);
+}
+
+/// A piece of the snapshot a follower is receiving (install_snapshot
+/// chunks), for the persister to write into the store's staging area, so a
+/// large snapshot never sits in the peer's memory. offset 0 starts a new
+/// staging area (dropping an earlier, unfinished one); every other chunk
+/// directly follows the previous one. Staged bytes are not durable and not
+/// part of the node's state until a persist_batch installs them
+/// (snapshot_install::staged); a crash or a new transfer discards them.
+struct snapshot_chunk {
+  /// The snapshot the chunk belongs to (the leader's last_included).
+  log_id last_included;
+  /// Byte offset of `data` in the snapshot.
+  std::uint64_t offset = 0;
+  std::string data;
+  friend bool operator==(const snapshot_chunk& a, const snapshot_chunk& b) {
+    return a.last_included == b.last_included && a.offset == b.offset
+           && a.data == b.data;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
+  return f(x.last_included, x.offset, x.data);
+}
+
+/// The persister's answer to a durable staged install: the installed
+/// snapshot's bytes, read back from the store, for the peer to keep (to send
+/// on as a leader) and to hand to the state machine. Sent before the
+/// `persisted` of the batch that installed it.
+struct snapshot_installed {
+  log_id last_included;
+  std::string data;
+  friend bool operator==(const snapshot_installed& a,
+                         const snapshot_installed& b) {
+    return a.last_included == b.last_included && a.data == b.data;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_installed& x) {
   return f(x.last_included, x.data);
 }
 

@@ -208,7 +208,20 @@ std::string to_string(const hard_state& x) {
 }
 
 std::string to_string(const snapshot_install& x) {
+  if (x.staged)
+    return "snapshot=" + to_string(x.last_included)
+           + " staged bytes=" + std::to_string(x.size);
   return "snapshot=" + to_string(x.last_included)
+         + " bytes=" + std::to_string(x.data.size());
+}
+
+std::string to_string(const snapshot_chunk& x) {
+  return "snapshot_chunk " + to_string(x.last_included) + " offset="
+         + std::to_string(x.offset) + " bytes=" + std::to_string(x.data.size());
+}
+
+std::string to_string(const snapshot_installed& x) {
+  return "snapshot_installed " + to_string(x.last_included)
          + " bytes=" + std::to_string(x.data.size());
 }
 

@@ -400,16 +400,24 @@ std::optional<log_id> parse_snapshot_name(const std::string& name) {
   return log_id{term_t{term}, index_t{index}};
 }
 
-std::string encode_snapshot(const snapshot_install& x) {
+std::string encode_snapshot_header(log_id last_included, std::uint64_t size,
+                                   std::uint32_t data_crc) {
   std::string out{snapshot_magic, 8};
-  out.reserve(snapshot_header_bytes + x.data.size());
   put32(out, version);
   put32(out, 0);
-  put64(out, x.last_included.index.value);
-  put64(out, x.last_included.term.value);
-  put64(out, x.data.size());
-  put32(out, crc32(x.data.data(), x.data.size()));
+  put64(out, last_included.index.value);
+  put64(out, last_included.term.value);
+  put64(out, size);
+  put32(out, data_crc);
   put32(out, crc32(out.data(), out.size()));
+  return out;
+}
+
+std::string encode_snapshot(const snapshot_install& x) {
+  std::string out;
+  out.reserve(snapshot_header_bytes + x.data.size());
+  out = encode_snapshot_header(x.last_included, x.data.size(),
+                               crc32(x.data.data(), x.data.size()));
   out += x.data;
   return out;
 }

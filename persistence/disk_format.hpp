@@ -204,6 +204,15 @@ std::optional<log_id> parse_snapshot_name(const std::string& name);
 /// Header + data.
 std::string encode_snapshot(const snapshot_install& x);
 
+/// The 48-byte header of a snapshot file holding `size` bytes of data with
+/// CRC-32 `data_crc` (encode_snapshot = header + data).
+std::string encode_snapshot_header(log_id last_included, std::uint64_t size,
+                                   std::uint32_t data_crc);
+
+/// The staging file of a snapshot being received (a *.tmp: open() removes
+/// it, so a transfer interrupted by a crash leaves nothing behind).
+inline constexpr const char* snapshot_staging_file = "snapshot-incoming.tmp";
+
 /// What decode_snapshot found; on a defect, where and why.
 struct snapshot_scan {
   bool ok = false;

@@ -56,6 +56,7 @@ void disk_store::check_usable() const {
 }
 
 void disk_store::close_all() noexcept {
+  close_staging();
   for (auto& s : segments_)
     if (s.fd >= 0) {
       fs_->close(s.fd);
@@ -127,7 +128,7 @@ const recovery_report& disk_store::recovery() const {
 stored_state disk_store::load() {
   std::lock_guard<std::mutex> guard{mtx_};
   check_usable();
-  return stored_state{hard_, base_, snapshot_, entries_};
+  return stored_state{hard_, base_, read_snapshot_locked(), entries_};
 }
 
 void disk_store::write(const persist_batch& batch) {
@@ -212,8 +213,14 @@ void disk_store::write(const persist_batch& batch) {
                       + str(batch.last.index)
                       + " differs from the last index after the batch "
                       + str(last));
-  if (!batch.snapshot.empty())
+  if (!batch.snapshot.empty()) {
+    // Every check passed: the batch is staged whole from here on.
+    if (batch.snapshot.front().staged)
+      take_over_staging(batch.snapshot.front()); // may throw; nothing staged
+    if (!staged_snapshot_.empty() && staged_snapshot_.front().staged)
+      discard_staged_install_file();             // superseded in this sync
     staged_snapshot_ = batch.snapshot;
+  }
   staged_drop_log_ = drop;
   staged_truncate_ = new_truncate;
   if (clear)
@@ -238,12 +245,18 @@ void disk_store::sync() {
   try {
     auto new_base = staged_base();
     // The snapshot file first: HARDSTATE naming its base is the commit.
-    if (!staged_snapshot_.empty())
-      write_snapshot_file(staged_snapshot_.front());
+    if (!staged_snapshot_.empty()) {
+      if (staged_snapshot_.front().staged)
+        finish_staged_install(staged_snapshot_.front());
+      else
+        write_snapshot_file(staged_snapshot_.front());
+    }
     if (staged_hard_ != hard_ || new_base != base_)
       write_hard_state_file(staged_hard_, new_base);
     if (!staged_snapshot_.empty()) {
-      snapshot_ = std::move(staged_snapshot_.front().data);
+      snapshot_bytes_ = staged_snapshot_.front().staged
+                          ? staged_snapshot_.front().size
+                          : staged_snapshot_.front().data.size();
       staged_snapshot_.clear();
       remove_other_snapshots();
       if (staged_drop_log_)
@@ -281,7 +294,7 @@ std::size_t disk_store::raft_state_size() const {
 std::size_t disk_store::snapshot_size() const {
   std::lock_guard<std::mutex> guard{mtx_};
   check_usable();
-  return snapshot_.size();
+  return static_cast<std::size_t>(snapshot_bytes_);
 }
 
 void disk_store::crash() {
@@ -290,6 +303,8 @@ void disk_store::crash() {
     return;
   close_all();
   closed_ = true;
+  staging_id_ = log_id{};
+  staging_bytes_ = 0;
   staged_any_ = false;
   staged_snapshot_.clear();
   staged_drop_log_ = false;

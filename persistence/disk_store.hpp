@@ -47,6 +47,7 @@
 //
 // In memory: the durable entries (load() returns them) and, per entry, the
 // segment and offset of its record (cheap truncation and raft_state_size).
+// The snapshot's bytes stay on disk; load() and snapshot_data() read them.
 //
 // Thread safety: one mutex around every member function, so crash() may race
 // a sync() from another thread.
@@ -133,6 +134,13 @@ public:
   /// Bytes of the durable snapshot's data (the file is 48 bytes more).
   std::size_t snapshot_size() const override;
 
+  /// Writes the chunk into the staging file snapshot-incoming.tmp (data at
+  /// 48 + offset, the header left for the install); not synced -- a crash
+  /// leaves a *.tmp file that open() removes. See store.
+  void stage_snapshot_chunk(const snapshot_chunk& chunk) override;
+
+  std::string snapshot_data() const override;
+
   /// Simulates the process dying: drops staged writes, closes every fd,
   /// releases LOCK. Every later call except crash() (a no-op) and the
   /// destructor throws store_error("store closed").
@@ -182,6 +190,23 @@ private:
   void write_snapshot_file(const snapshot_install& snap);
   /// Unlinks every snapshot file but the one of base_ (fsync dir after).
   void remove_other_snapshots();
+
+  // -- receiving a snapshot (disk_store_staging.cpp) ------------------------------
+  /// write() of a staged install: checks that the staging file holds
+  /// install.last_included with install.size bytes, then renames it to
+  /// <snapshot name>.tmp (so a new transfer may start) and closes it.
+  /// Throws store_error (nothing changed) on a mismatch.
+  void take_over_staging(const snapshot_install& install);
+  /// Unlinks the .tmp file of a staged install superseded before its sync.
+  void discard_staged_install_file() noexcept;
+  /// sync() of a staged install: writes the header into <name>.tmp, fsyncs,
+  /// reads the data back checking size and CRC-32 against the install,
+  /// renames the file to <name> and fsyncs the directory.
+  void finish_staged_install(const snapshot_install& install);
+  /// The data of the snapshot file base_ names ("" without one), read and
+  /// CRC-checked now. Throws store_error naming the file on a defect.
+  std::string read_snapshot_locked() const;
+  void close_staging() noexcept;
   /// Drops the entries <= base_ from memory and unlinks the segments that
   /// hold only such entries, oldest first. Returns the unlinked names.
   std::vector<std::string> compact_log();
@@ -224,9 +249,9 @@ private:
   /// Snapshot point the log follows; {0, 0} without a snapshot. Moves only
   /// forward, by a synced install.
   log_id base_;
-  /// The snapshot's data (file format::snapshot_name(base_)); empty when
-  /// base_ is {0, 0}.
-  std::string snapshot_;
+  /// Size of the snapshot's data (file format::snapshot_name(base_)); 0 when
+  /// base_ is {0, 0}. The bytes stay on disk (read_snapshot_locked()).
+  std::uint64_t snapshot_bytes_ = 0;
   /// Invariant: entries_[k].index == base_.index + 1 + k.
   log_entries entries_;
   /// Invariant: positions_.size() == entries_.size().
@@ -234,6 +259,14 @@ private:
   std::vector<segment> segments_;
   /// Sum of positions_[k].record.bytes.
   std::uint64_t record_bytes_ = 0;
+
+  // -- snapshot staging area (lost on a crash) ------------------------------------
+  /// fd of snapshot-incoming.tmp while a transfer is staged, else -1.
+  int staging_fd_ = -1;
+  /// The snapshot being staged ({0, 0}: none) and its bytes so far (the
+  /// data lies at [48, 48 + staging_bytes_) of the file).
+  log_id staging_id_;
+  std::uint64_t staging_bytes_ = 0;
 
   // -- staged (lost on a crash) ---------------------------------------------------
   // The staged view is: the latest staged install (its base), the durable

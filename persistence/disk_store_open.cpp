@@ -279,7 +279,7 @@ void disk_store::recover_snapshot() {
     auto scan = format::decode_snapshot(fs_->read_file(path(name)), base_);
     if (!scan.ok)
       refuse_at(name, scan.bad_offset, scan.bad_reason, corrupt_advice);
-    snapshot_ = std::move(scan.snapshot.data);
+    snapshot_bytes_ = scan.snapshot.data.size();
     report_.snapshot_file = name;
   }
   for (auto& n : orphans) {

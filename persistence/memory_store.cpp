@@ -1,5 +1,7 @@
 #include "persistence/memory_store.hpp"
 
+#include "persistence/disk_format.hpp"
+
 #include <iterator>
 #include <string>
 #include <utility>
@@ -10,6 +12,10 @@ namespace {
 
 std::string str(index_t i) {
   return std::to_string(i.value);
+}
+
+std::string str(log_id id) {
+  return "index " + str(id.index) + " term " + std::to_string(id.term.value);
 }
 
 /// Throws store_error unless `es` are consecutive and the first is `first`.
@@ -85,6 +91,28 @@ term_t memory_store::staged_term_at_locked(index_t i) const {
   return t;
 }
 
+void memory_store::stage_snapshot_chunk(const snapshot_chunk& chunk) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (chunk.offset == 0) {
+    staging_id_ = chunk.last_included;
+    staging_ = chunk.data;
+    return;
+  }
+  if (chunk.last_included != staging_id_ || chunk.offset != staging_.size())
+    throw store_error("memory_store: stage_snapshot_chunk: chunk at offset "
+                      + std::to_string(chunk.offset) + " of snapshot "
+                      + str(chunk.last_included)
+                      + " does not continue the staging area (snapshot "
+                      + str(staging_id_) + ", "
+                      + std::to_string(staging_.size()) + " bytes)");
+  staging_ += chunk.data;
+}
+
+std::string memory_store::snapshot_data() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return snapshot_;
+}
+
 void memory_store::write(const persist_batch& batch) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto last = staged_last_index_locked();
@@ -125,7 +153,28 @@ void memory_store::write(const persist_batch& batch) {
                       + str(batch.last.index)
                       + " differs from the last index after the batch "
                       + str(last));
-  staged_.push_back(staged_batch{batch, keep_suffix});
+  if (!batch.snapshot.empty() && batch.snapshot.front().staged) {
+    // Take the staging area over (Figure 13 step 5: save the snapshot file
+    // once complete and intact).
+    const auto& snap = batch.snapshot.front();
+    if (staging_id_ != snap.last_included || staging_.size() != snap.size
+        || format::crc32(staging_.data(), staging_.size()) != snap.crc32)
+      throw store_error("memory_store: write: staged snapshot "
+                        + str(snap.last_included) + " ("
+                        + std::to_string(snap.size)
+                        + " bytes) does not match the staging area (snapshot "
+                        + str(staging_id_) + ", "
+                        + std::to_string(staging_.size()) + " bytes)");
+    staged_batch sb{batch, keep_suffix};
+    auto& install = sb.batch.snapshot.front();
+    install.data = std::move(staging_);
+    install.staged = false;
+    staging_.clear();
+    staging_id_ = log_id{};
+    staged_.push_back(std::move(sb));
+  } else {
+    staged_.push_back(staged_batch{batch, keep_suffix});
+  }
   staged_last_ = last;
   staged_base_ = base;
 }

@@ -94,6 +94,12 @@ public:
   /// Bytes of the durable snapshot's data (0 without a snapshot).
   std::size_t snapshot_size() const override;
 
+  /// Appends to the in-memory staging area (see store); lost on a crash
+  /// (durable_copy() does not carry it).
+  void stage_snapshot_chunk(const snapshot_chunk& chunk) override;
+
+  std::string snapshot_data() const override;
+
   // -- simulation and inspection ---------------------------------------------
 
   /// A new store holding only the durable state of this one (a crash: what
@@ -160,6 +166,13 @@ private:
   /// staged batch applied. Valid only while staged_ is non-empty.
   index_t staged_last_;
   log_id staged_base_;
+
+  // -- staging area (a snapshot being received): lost on a crash ------------
+
+  /// The snapshot whose chunks staging_ holds ({0, 0}: none).
+  log_id staging_id_;
+  /// Its bytes so far, contiguous from offset 0.
+  std::string staging_;
 
   // -- statistics -------------------------------------------------------------
 

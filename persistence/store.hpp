@@ -15,6 +15,12 @@
 // last_included; then truncate_from and entries apply after it. After a
 // crash, load() returns a base together with exactly the snapshot bytes
 // installed with it -- never one without the other.
+//
+// Receiving a snapshot (Figure 13 steps 2-5): the chunks a follower
+// receives go to a staging area (stage_snapshot_chunk), not to memory; a
+// batch whose install is `staged` turns the complete staging area into the
+// durable snapshot after checking its size and CRC-32. Staged bytes are not
+// durable: a crash, or a new transfer starting at offset 0, discards them.
 #pragma once
 
 #include <cstddef>
@@ -60,6 +66,21 @@ public:
 
   /// Makes every staged write durable. Throws store_error on failure.
   virtual void sync() = 0;
+
+  /// Writes chunk.data at chunk.offset of the snapshot staging area.
+  /// Offset 0 starts a fresh staging area for chunk.last_included (an
+  /// earlier, unfinished one is dropped); any other chunk must continue the
+  /// staging area of the same snapshot exactly at its current size, else
+  /// store_error and nothing changes. A later write() whose install is
+  /// `staged` takes the staging area over: it must then hold exactly
+  /// install.size bytes with CRC-32 install.crc32 for install.last_included,
+  /// else write() (or, for checks that read the disk, sync()) throws
+  /// store_error.
+  virtual void stage_snapshot_chunk(const snapshot_chunk& chunk) = 0;
+
+  /// The durable snapshot's bytes (what load().snapshot holds, without
+  /// copying the log); empty without a snapshot.
+  virtual std::string snapshot_data() const = 0;
 
   /// Size in bytes of the durable Raft state (hard state + log), as an
   /// encoded representation would take (6.5840 RaftStateSize()).

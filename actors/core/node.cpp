@@ -166,6 +166,12 @@ void node::on_persisted(term_t term, index_t index) {
   // Figure 13 step 8: the state machine gets an installed snapshot once it
   // is durable here.
   if (snapshot_apply_ && batches_durable_ >= snapshot_apply_->batch) {
+    if (snapshot_apply_->msg.snapshot_index == log_.base().index
+        && snapshot_bytes_pending_)
+      throw std::logic_error(where(cfg_) + "the batch installing snapshot "
+                             + detail::str(log_.base())
+                             + " is durable but its bytes never came back "
+                               "(snapshot_installed before persisted)");
     ready_snapshot_apply_ = std::move(snapshot_apply_->msg);
     snapshot_apply_.reset();
   }
@@ -180,6 +186,7 @@ void node::on_persisted(term_t term, index_t index) {
 bool node::has_output() const {
   return hard_ != emitted_hard_ || unstable_from_ <= log_.last_index()
          || unstable_from_ <= emitted_last_ || snapshot_unemitted_
+         || !chunks_out_.empty()
          || !outbox_.empty() || !outbox_after_persist_.empty()
          || state_changed_ || ready_snapshot_apply_
          || (applied_index_ >= log_.base().index
@@ -188,6 +195,9 @@ bool node::has_output() const {
 
 output node::take_output() {
   output out;
+  // 0. Chunks of a snapshot being received, for the staging area.
+  out.snapshot_chunks = std::move(chunks_out_);
+  chunks_out_.clear();
   // 1. The persist batch: everything changed since the previous batch.
   bool log_changed = unstable_from_ <= log_.last_index()
                      || unstable_from_ <= emitted_last_;
@@ -195,8 +205,16 @@ output node::take_output() {
     persist_batch b;
     b.hard_state = hard_;
     // The store installs the snapshot first, then truncates and appends.
-    if (snapshot_unemitted_)
+    if (snapshot_unemitted_ && staged_install_size_) {
+      snapshot_install s;
+      s.last_included = log_.base();
+      s.staged = true;
+      s.size = *staged_install_size_;
+      s.crc32 = snapshot_crc_;
+      b.snapshot.push_back(std::move(s));
+    } else if (snapshot_unemitted_) {
       b.snapshot.push_back(snapshot_install{log_.base(), *snapshot_data_});
+    }
     if (unstable_from_ <= emitted_last_)
       b.truncate_from = unstable_from_;
     if (unstable_from_ <= log_.last_index())
@@ -210,6 +228,7 @@ output node::take_output() {
       cut = snapshot_cut_;
     inflight_batches_.push_back({++batches_emitted_, b.last, cut});
     snapshot_unemitted_ = false;
+    staged_install_size_.reset();
     snapshot_cut_ = index_t{};
     emitted_hard_ = hard_;
     emitted_last_ = log_.last_index();

@@ -81,6 +81,15 @@ public:
   /// entries after index stay.
   bool snapshot(index_t index, std::string data);
 
+  /// The persister made the batch installing the snapshot received from the
+  /// leader (snapshot_install::staged) durable; `data` are its bytes, read
+  /// back from the store. Must come before the on_persisted of that batch
+  /// (the persister sends snapshot_installed first). Ignored when the
+  /// node's snapshot is no longer `last_included` (a newer one replaced it);
+  /// throws std::logic_error when the bytes do not match the CRC-32 the
+  /// leader announced.
+  void on_snapshot_installed(log_id last_included, std::string data);
+
   // -- output ----------------------------------------------------------------
 
   bool has_output() const;
@@ -117,8 +126,12 @@ public:
   log_id snapshot_point() const { return log_.base(); }
   /// Bytes of the snapshot through snapshot_point() (empty without one).
   const std::string& snapshot_data() const { return *snapshot_data_; }
-  /// CRC-32 of snapshot_data().
+  /// CRC-32 of snapshot_data() (of the announced bytes while pending).
   std::uint32_t snapshot_crc() const { return snapshot_crc_; }
+  /// The snapshot at snapshot_point() was received from the leader and its
+  /// bytes are in the store, not here yet (on_snapshot_installed brings
+  /// them); snapshot_data() is empty meanwhile.
+  bool snapshot_bytes_pending() const { return snapshot_bytes_pending_; }
   /// An installed snapshot waits for durability or for take_output before
   /// it reaches the state machine (then applied_index() < snapshot_point()).
   bool snapshot_apply_pending() const {
@@ -164,8 +177,10 @@ private:
   bool maybe_win_election();
 
   // -- follower (snapshots) -------------------------------------------------
-  /// Figure 13 steps 6-8 for a verified snapshot above commit_index.
-  void install_snapshot_data(log_id last_included, std::string data);
+  /// Figure 13 steps 6-8 for a verified snapshot above commit_index, whose
+  /// `size` bytes with CRC-32 `crc` are in the store's staging area.
+  void install_received_snapshot(log_id last_included, std::uint64_t size,
+                                 std::uint32_t crc);
   void set_snapshot_data(std::string data);
 
   // -- plumbing --------------------------------------------------------------
@@ -256,6 +271,16 @@ private:
   std::shared_ptr<const std::string> snapshot_data_;
   /// crc32(*snapshot_data_), sent with every chunk.
   std::uint32_t snapshot_crc_ = 0;
+  /// The snapshot at log_.base() came from the leader; its bytes are in the
+  /// store (staging area, then the installed snapshot) and reach this node
+  /// with on_snapshot_installed. Meanwhile *snapshot_data_ is empty, no
+  /// chunk is sent from it and its apply_msg waits.
+  bool snapshot_bytes_pending_ = false;
+  /// With snapshot_unemitted_: the install to emit is the staging area
+  /// (snapshot_install::staged) of this size, not *snapshot_data_.
+  std::optional<std::uint64_t> staged_install_size_;
+  /// Chunks of a snapshot being received, for output::snapshot_chunks.
+  std::vector<snapshot_chunk> chunks_out_;
   /// An installed snapshot for the state machine, released once batch
   /// `batch` (the one carrying it) is durable (durability rule: the state
   /// machine never runs ahead of what this node stores).

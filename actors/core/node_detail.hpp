@@ -15,6 +15,11 @@ struct overload : Fs... {
 template <class... Fs>
 overload(Fs...) -> overload<Fs...>;
 
+/// "index 7 term 2", for exception messages.
+inline std::string str(log_id id) {
+  return "index " + to_string(id.index) + " term " + to_string(id.term);
+}
+
 /// "node 3: ", the prefix of every exception message.
 inline std::string where(const config& cfg) {
   return "node " + to_string(cfg.id) + ": ";

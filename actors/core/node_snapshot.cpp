@@ -8,10 +8,15 @@
 //   chunks of config::snapshot_chunk_bytes: one chunk in flight, the next on
 //   the reply, resumed at the offset the follower reports, resent on a
 //   heartbeat, restarted at offset 0 when the leader's snapshot changes.
-// - A follower accumulates chunks at the expected offset, checks size and
-//   CRC-32 on the last one, installs (keeping the log suffix if it matches),
-//   and answers installed = true and hands the snapshot to the state machine
-//   only once the install is durable.
+// - A follower passes each chunk at the expected offset to the persister's
+//   staging area (output::snapshot_chunks; the bytes never accumulate here),
+//   keeps a running size and CRC-32, checks both on the last chunk, then
+//   installs: the next batch turns the staging area into the durable
+//   snapshot (snapshot_install::staged; the store checks size and CRC
+//   again), keeping the log suffix if it matches. It answers installed =
+//   true only once the install is durable, and hands the snapshot to the
+//   state machine once the persister has sent the bytes back
+//   (on_snapshot_installed) and the batch is durable.
 #include "actors/core/node.hpp"
 
 #include <algorithm>
@@ -44,6 +49,25 @@ bool node::snapshot(index_t index, std::string data) {
 void node::set_snapshot_data(std::string data) {
   snapshot_crc_ = crc32(data);
   snapshot_data_ = std::make_shared<const std::string>(std::move(data));
+  snapshot_bytes_pending_ = false;
+  staged_install_size_.reset();
+}
+
+void node::on_snapshot_installed(log_id last_included, std::string data) {
+  // A newer snapshot replaced this one, or the bytes are here already.
+  if (last_included != log_.base() || !snapshot_bytes_pending_)
+    return;
+  if (crc32(data) != snapshot_crc_)
+    throw std::logic_error(where(cfg_) + "the store returned "
+                           + std::to_string(data.size())
+                           + " bytes for snapshot " + detail::str(last_included)
+                           + " whose CRC-32 differs from the leader's");
+  auto crc = snapshot_crc_;
+  set_snapshot_data(std::move(data));
+  snapshot_crc_ = crc;
+  if (snapshot_apply_
+      && snapshot_apply_->msg.snapshot_index == last_included.index)
+    snapshot_apply_->msg.snapshot = *snapshot_data_;
 }
 
 // -- leader -------------------------------------------------------------------
@@ -57,8 +81,9 @@ void node::send_snapshot_chunk(server_id to, progress& p, bool heartbeat) {
     p.chunk_sent = false;
   }
   // One chunk in flight; a heartbeat resends it (it or its reply may be
-  // lost).
-  if (p.chunk_sent && !heartbeat)
+  // lost). A snapshot received from the previous leader whose bytes are not
+  // back from the store yet cannot be sent: wait.
+  if ((p.chunk_sent && !heartbeat) || snapshot_bytes_pending_)
     return;
   const auto& data = *snapshot_data_;
   std::uint64_t total = data.size();
@@ -148,12 +173,13 @@ void node::handle(server_id from, const install_snapshot& m) {
     f.incoming.reset();
     if (m.offset == 0)
       f.incoming = snapshot_transfer{m.last_included, m.total_size, m.crc32,
-                                     {}};
+                                     0, 0};
   }
-  std::uint64_t expected = f.incoming ? f.incoming->data.size() : 0;
+  std::uint64_t expected = f.incoming ? f.incoming->received : 0;
   // Steps 3-4: "Write data into snapshot file at given offset. Reply and
   // wait for more data chunks if done is false." Only the expected offset
-  // is accepted; anything else tells the leader where to resume.
+  // is accepted; anything else tells the leader where to resume. The chunk
+  // goes to the persister's staging area (offset 0 starts it afresh).
   if (!f.incoming || m.offset != expected
       || expected + m.data.size() > m.total_size) {
     r.next_offset = expected;
@@ -161,29 +187,33 @@ void node::handle(server_id from, const install_snapshot& m) {
     return;
   }
   auto& in = *f.incoming;
-  in.data += m.data;
-  r.next_offset = in.data.size();
+  chunks_out_.push_back(snapshot_chunk{m.last_included, m.offset, m.data});
+  in.received += m.data.size();
+  in.received_crc = crc32(m.data, in.received_crc);
+  r.next_offset = in.received;
   if (!m.done) {
     send(from, r);
     return;
   }
   // Step 5 (done): the whole snapshot must arrive intact; a bad one is
   // dropped and requested again from offset 0.
-  if (in.data.size() != in.total_size || crc32(in.data) != in.crc32) {
+  if (in.received != in.total_size || in.received_crc != in.crc32) {
     f.incoming.reset();
     r.next_offset = 0;
     send(from, r);
     return;
   }
-  auto data = std::move(in.data);
+  auto size = in.received;
+  auto crc = in.received_crc;
   f.incoming.reset();
-  install_snapshot_data(m.last_included, std::move(data));
+  install_received_snapshot(m.last_included, size, crc);
   // Durability rule: installed = true only once the install is durable.
   r.installed = true;
   send_after_persist(from, r);
 }
 
-void node::install_snapshot_data(log_id last_included, std::string data) {
+void node::install_received_snapshot(log_id last_included, std::uint64_t size,
+                                     std::uint32_t crc) {
   // Steps 6-7: keep the suffix after last_included if the log holds it
   // with the same term, else discard the entire log. Precondition:
   // last_included.index > commit_index_ >= base.
@@ -203,13 +233,18 @@ void node::install_snapshot_data(log_id last_included, std::string data) {
   // The snapshot holds only committed entries; commit never moves back.
   if (last_included.index > commit_index_)
     commit_index_ = last_included.index;
-  set_snapshot_data(std::move(data));
+  // The bytes stay in the store's staging area; the next batch installs
+  // them there and the persister sends them back (on_snapshot_installed).
+  set_snapshot_data({});
+  snapshot_crc_ = crc;
+  snapshot_bytes_pending_ = true;
+  staged_install_size_ = size;
   snapshot_unemitted_ = true;
   // Step 8: "Reset state machine using snapshot contents" -- once the
-  // batch carrying the snapshot (the next one) is durable.
+  // batch carrying the snapshot (the next one) is durable and its bytes
+  // are back.
   apply_msg a;
   a.snapshot_valid = true;
-  a.snapshot = *snapshot_data_;
   a.snapshot_term = last_included.term;
   a.snapshot_index = last_included.index;
   snapshot_apply_ = pending_snapshot_apply{batches_emitted_ + 1,

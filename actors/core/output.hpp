@@ -13,6 +13,11 @@
 namespace raft::core {
 
 struct output {
+  /// 0. Hand these chunks of a snapshot being received to the persister's
+  ///    staging area (store::stage_snapshot_chunk), in order, BEFORE the
+  ///    batch of 1 (which may install them: snapshot_install::staged).
+  std::vector<snapshot_chunk> snapshot_chunks;
+
   /// 1. Hand this batch to the persister. It must be made durable and
   ///    acknowledged (on_persisted) in the order batches were emitted.
   std::optional<persist_batch> persist;
@@ -46,7 +51,7 @@ struct output {
   bool state_changed = false;
 
   bool empty() const {
-    return !persist && messages.empty() && !apply_snapshot
+    return snapshot_chunks.empty() && !persist && messages.empty() && !apply_snapshot
            && committed.empty() && !state_changed;
   }
 };

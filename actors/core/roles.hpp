@@ -24,11 +24,13 @@ struct snapshot_transfer {
   /// Size and CRC-32 the leader announced; checked once `done` arrives.
   std::uint64_t total_size = 0;
   std::uint32_t crc32 = 0;
-  /// The bytes received so far, contiguous from offset 0.
-  /// TODO(lead): issue 4 wants these in a temp file via the persister
-  /// (chunks appended and synced there, only the offset kept here), so a
-  /// large snapshot does not sit in memory; kept in memory for now.
-  std::string data;
+  /// Bytes received so far, contiguous from offset 0. The bytes themselves
+  /// went to the persister's staging area (output::snapshot_chunks); only
+  /// their count and running CRC stay here, so a large snapshot never sits
+  /// in memory. Invariant: received <= total_size.
+  std::uint64_t received = 0;
+  /// CRC-32 of the bytes received so far (crc32 continued chunk by chunk).
+  std::uint32_t received_crc = 0;
 };
 
 struct follower {

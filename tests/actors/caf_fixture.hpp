@@ -248,8 +248,16 @@ public:
   std::size_t snapshot_size() const override {
     return inner.snapshot_size();
   }
+  void stage_snapshot_chunk(const snapshot_chunk& c) override {
+    ++chunks;
+    inner.stage_snapshot_chunk(c);
+  }
+  std::string snapshot_data() const override {
+    return inner.snapshot_data();
+  }
 
   persistence::memory_store inner;
+  int chunks = 0;
   int loads = 0;
   int writes = 0;
   int syncs = 0;

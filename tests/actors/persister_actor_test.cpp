@@ -180,3 +180,35 @@ TEST_CASE_METHOD(caf_fixture,
   reopened.reset();
   std::filesystem::remove_all(tmpl);
 }
+
+TEST_CASE_METHOD(caf_fixture,
+                 "persister: stages snapshot chunks in order with the batches "
+                 "and returns a staged install's bytes before its ack",
+                 "[persister][snapshot]") {
+  auto store = std::make_shared<counting_store>();
+  auto p = sys.spawn(persister_actor, store);
+  std::string data = "state machine bytes";
+  auto id = log_id{term_t{2}, index_t{9}};
+  self->send(p, append_one(1, 1));
+  self->send(p, snapshot_chunk{id, 0, data.substr(0, 7)});
+  self->send(p, snapshot_chunk{id, 7, data.substr(7)});
+  persist_batch install;
+  install.hard_state = hard_state{term_t{2}, server_id{}};
+  install.last = id;
+  snapshot_install s;
+  s.last_included = id;
+  s.staged = true;
+  s.size = data.size();
+  s.crc32 = persistence::format::crc32(data.data(), data.size());
+  install.snapshot.push_back(s);
+  self->send(p, install);
+  sched.run();
+  CHECK(store->chunks == 2);
+  CHECK(store->syncs == 1);
+  CHECK(receive_now<persisted>() == persisted{term_t{1}, index_t{1}});
+  // The bytes, read back from the store, come before the acknowledgement.
+  CHECK(receive_now<snapshot_installed>() == snapshot_installed{id, data});
+  CHECK(receive_now<persisted>() == persisted{term_t{2}, index_t{9}});
+  CHECK(self_mailbox_empty());
+  CHECK(store->inner.load().snapshot == data);
+}

@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/core/crc32.hpp"
 #include "actors/core/invariants.hpp"
 #include "actors/core/node.hpp"
 #include "tests/core/core_messages.hpp"
@@ -216,6 +217,10 @@ public:
     unacked_.pop_front();
     make_durable(b);
     auto before = core::snapshot_of(n_);
+    // A received snapshot's bytes come back before the acknowledgement.
+    for (const auto& s : b.snapshot)
+      if (s.staged)
+        n_.on_snapshot_installed(s.last_included, s.data);
     n_.on_persisted(b.last.term, b.last.index);
     return take(before, "on_persisted " + to_string(b.last));
   }
@@ -271,8 +276,35 @@ private:
     if (changed)
       CHECK(o.state_changed);
     CHECK_FALSE(n_.has_output());
-    if (o.persist)
-      unacked_.push_back(*o.persist);
+    // The fake persister's staging area, in output order: chunks first,
+    // then a batch installing them takes the bytes over (as a store's
+    // write() does); the install stays marked `staged` so ack_next() hands
+    // the bytes back before acknowledging.
+    for (const auto& c : o.snapshot_chunks) {
+      INFO("staging " << to_string(c));
+      if (c.offset == 0) {
+        staging_id_ = c.last_included;
+        staging_ = c.data;
+      } else {
+        REQUIRE(c.last_included == staging_id_);
+        REQUIRE(c.offset == staging_.size());
+        staging_ += c.data;
+      }
+    }
+    if (o.persist) {
+      auto b = *o.persist;
+      for (auto& s : b.snapshot)
+        if (s.staged) {
+          INFO("installing " << to_string(s));
+          REQUIRE(s.last_included == staging_id_);
+          REQUIRE(s.size == staging_.size());
+          CHECK(core::crc32(staging_) == s.crc32);
+          s.data = std::move(staging_);
+          staging_.clear();
+          staging_id_ = log_id{};
+        }
+      unacked_.push_back(std::move(b));
+    }
     for (const auto& m : o.messages)
       expect_durable(m);
     if (o.apply_snapshot) {
@@ -383,7 +415,12 @@ private:
   }
 
   node n_;
+  /// Emitted batches not yet durable (a staged install carries the staged
+  /// bytes in `data`).
   std::deque<persist_batch> unacked_;
+  /// The fake persister's snapshot staging area.
+  log_id staging_id_;
+  std::string staging_;
   hard_state durable_hard_;
   log_id durable_base_;
   std::string durable_snapshot_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/core/config.hpp"
+#include "actors/core/crc32.hpp"
 #include "actors/core/log_view.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/raft_messages.hpp"
@@ -144,6 +145,21 @@ inline persist_batch batch(hard_state hs, log_id snap, std::string data,
                            log_id last) {
   return persist_batch{hs, index_t{truncate_from}, std::move(entries), last,
                        {snapshot_install{snap, std::move(data)}}};
+}
+
+/// A batch that installs the snapshot received from the leader (`data`,
+/// staged in the persister's staging area chunk by chunk) first.
+inline persist_batch staged_batch(hard_state hs, log_id snap,
+                                  const std::string& data,
+                                  std::uint64_t truncate_from,
+                                  log_entries entries, log_id last) {
+  snapshot_install s;
+  s.last_included = snap;
+  s.staged = true;
+  s.size = data.size();
+  s.crc32 = core::crc32(data);
+  return persist_batch{hs, index_t{truncate_from}, std::move(entries), last,
+                       {s}};
 }
 
 inline hard_state hs(std::uint64_t term, std::uint32_t vote) {

@@ -5,6 +5,7 @@
 #include <exception>
 #include <sstream>
 
+#include "actors/core/crc32.hpp"
 #include "messages/to_string.hpp"
 
 namespace raft::sim {
@@ -111,6 +112,10 @@ void cluster::process(const event& e) {
   if (opts_.trace)
     trace("server " + to_string(m.id) + " persisted " + to_string(b.last));
   with_node(m, "on_persisted " + to_string(b.last), [&](core::node& n) {
+    // A received snapshot's bytes come back before the acknowledgement.
+    for (const auto& s : b.snapshot)
+      if (s.staged)
+        n.on_snapshot_installed(s.last_included, s.data);
     n.on_persisted(b.last.term, b.last.index);
   });
 }
@@ -181,11 +186,38 @@ void cluster::drain(member& m, const core::node_snapshot& before) {
   for (auto i = std::max(before.commit_index, n.log().base().index).next();
        i <= n.commit_index(); i = i.next())
     safety_.on_committed(n.id(), n.current_term(), n.log().at(i));
+  // The persister's staging area takes the chunks of a snapshot being
+  // received; a batch installing them takes the bytes over (as a store's
+  // write() does) and keeps `staged` so the ack hands them back first.
+  for (const auto& c : out.snapshot_chunks) {
+    if (c.offset == 0) {
+      m.disk.staging_id = c.last_included;
+      m.disk.staging = c.data;
+    } else if (c.last_included != m.disk.staging_id
+               || c.offset != m.disk.staging.size()) {
+      fail("server " + to_string(m.id) + ": " + to_string(c)
+           + " does not continue the staging area");
+    } else {
+      m.disk.staging += c.data;
+    }
+  }
   if (out.persist) {
     if (out.persist->truncate_from != index_t{})
       ++stats_.truncations;
     mix(out.persist->last.index.value * 3 + out.persist->last.term.value);
-    m.disk.pending.push_back(*out.persist);
+    auto b = *out.persist;
+    for (auto& s : b.snapshot)
+      if (s.staged) {
+        if (s.last_included != m.disk.staging_id
+            || s.size != m.disk.staging.size()
+            || core::crc32(m.disk.staging) != s.crc32)
+          fail("server " + to_string(m.id) + ": " + to_string(s)
+               + " does not match the staging area");
+        s.data = std::move(m.disk.staging);
+        m.disk.staging.clear();
+        m.disk.staging_id = log_id{};
+      }
+    m.disk.pending.push_back(std::move(b));
     auto when = std::max(m.disk.last_ack_at,
                          now_ + rng_.between(opts_.min_persist_delay,
                                              opts_.max_persist_delay));
@@ -411,6 +443,8 @@ void cluster::crash(server_id id) {
     make_durable(m, d.pending[k]);
   stats_.lost_writes += d.pending.size() - survive;
   d.pending.clear();
+  d.staging.clear();
+  d.staging_id = log_id{};
   d.last_ack_at = now_;
   m.node.reset();
   ++m.incarnation;

@@ -207,6 +207,10 @@ private:
     std::deque<persist_batch> pending;
     /// When the last pending batch will be acknowledged.
     std::int64_t last_ack_at = 0;
+    /// The staging area of a snapshot being received (not durable: a
+    /// crash empties it).
+    log_id staging_id;
+    std::string staging;
   };
 
   struct member {
