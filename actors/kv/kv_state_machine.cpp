@@ -15,7 +15,8 @@ std::string kv_state_machine::apply(const apply_msg& m) {
   if (m.command_valid) {
     auto c = decode_command(m.command);
     if (!c) {
-      state_.last_index = m.command_index;
+      if (m.command_index > state_.last_index)
+        state_.last_index = m.command_index;
       return encode(failure(reason::malformed));
     }
     return encode(kv::apply(state_, *c, m.command_index, opts_.limits));

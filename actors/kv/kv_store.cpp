@@ -78,7 +78,8 @@ void evict(std::map<std::uint64_t, session>& sessions, std::size_t max,
 
 reply apply(kv_state& st, const command& c, index_t index,
             const kv_limits& limits) {
-  st.last_index = index;
+  if (index > st.last_index)
+    st.last_index = index; // commands arrive in index order; keep the max
   if (c.client_id == 0 && c.seq == 0)
     return run(st.data, c, limits);
   if (c.client_id == 0 || c.seq == 0)

@@ -95,7 +95,10 @@ struct kv_state {
   /// Client sessions by client_id (never 0). Invariant: size() <=
   /// max_sessions after every apply().
   std::map<std::uint64_t, session> sessions;
-  /// Log index of the last command applied (0 = none yet). Only grows.
+  /// Log index of the last command applied (0 = none yet). Only grows: the
+  /// apply stream is in index order, and apply() keeps the maximum should a
+  /// caller (a test) pass indexes out of order, so every session's
+  /// last_index stays <= it and every snapshot decodes.
   index_t last_index;
 
   friend bool operator==(const kv_state& a, const kv_state& b) {
@@ -109,7 +112,8 @@ struct kv_state {
 
 /// Applies `c`, committed at log `index`, to `st` (the pure transition; see
 /// the file comment for the semantics) and returns the reply for the
-/// client. Sets st.last_index = index. Never throws except std::bad_alloc.
+/// client. Raises st.last_index to index. Never throws except
+/// std::bad_alloc.
 reply apply(kv_state& st, const command& c, index_t index,
             const kv_limits& limits);
 
