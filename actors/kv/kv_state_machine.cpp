@@ -1,0 +1,54 @@
+#include "actors/kv/kv_state_machine.hpp"
+
+#include <stdexcept>
+
+namespace raft::kv {
+
+kv_state_machine::kv_state_machine(kv_options opts) : opts_(opts) {
+  if (!valid(opts_.limits))
+    throw std::invalid_argument(
+      "kv_state_machine: max_key_bytes, max_value_bytes and max_sessions "
+      "must all be >= 1");
+}
+
+std::string kv_state_machine::apply(const apply_msg& m) {
+  if (m.command_valid) {
+    auto c = decode_command(m.command);
+    if (!c) {
+      if (m.command_index > state_.last_index)
+        state_.last_index = m.command_index;
+      return encode(failure(reason::malformed));
+    }
+    return encode(kv::apply(state_, *c, m.command_index, opts_.limits));
+  }
+  if (m.snapshot_valid) {
+    auto st = decode_snapshot(m.snapshot);
+    if (!st)
+      throw std::runtime_error(
+        "kv_state_machine: the snapshot at index "
+        + std::to_string(m.snapshot_index.value) + " (term "
+        + std::to_string(m.snapshot_term.value) + ", "
+        + std::to_string(m.snapshot.size())
+        + " bytes) does not decode as a KV snapshot");
+    state_ = std::move(*st);
+    ++installed_;
+    return {};
+  }
+  return {};
+}
+
+std::optional<std::string> kv_state_machine::take_snapshot(index_t applied) {
+  static_cast<void>(applied);
+  if (!should_snapshot(observed_bytes_))
+    return std::nullopt;
+  observed_bytes_ = 0;
+  return snapshot();
+}
+
+bool kv_state_machine::should_snapshot(std::uint64_t raft_state_bytes) const {
+  return opts_.max_raft_state > 0
+         && raft_state_bytes
+              >= static_cast<std::uint64_t>(opts_.max_raft_state);
+}
+
+} // namespace raft::kv

@@ -1,0 +1,206 @@
+// kv_state_machine: the apply_msg plumbing and the snapshot policy.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <stdexcept>
+
+#include "actors/kv/kv_state_machine.hpp"
+#include "tests/kv/kv_helpers.hpp"
+
+using namespace raft;
+using namespace raft::kv;
+using namespace raft::kv::test;
+
+namespace {
+
+apply_msg command_msg(std::uint64_t index, std::string bytes) {
+  apply_msg m;
+  m.command_valid = true;
+  m.command = std::move(bytes);
+  m.command_index = index_t{index};
+  m.command_term = term_t{1};
+  return m;
+}
+
+apply_msg snapshot_msg(std::uint64_t index, std::string bytes) {
+  apply_msg m;
+  m.snapshot_valid = true;
+  m.snapshot = std::move(bytes);
+  m.snapshot_index = index_t{index};
+  m.snapshot_term = term_t{1};
+  return m;
+}
+
+/// Applies `c` at `index` and decodes the reply.
+reply run(kv_state_machine& sm, std::uint64_t index, const command& c) {
+  auto out = decode_reply(sm.apply(command_msg(index, encode(c))));
+  REQUIRE(out);
+  return *out;
+}
+
+kv_options with_max_raft_state(std::int64_t n) {
+  kv_options opts;
+  opts.max_raft_state = n;
+  return opts;
+}
+
+} // namespace
+
+TEST_CASE("kv machine: commands arrive as apply_msg and replies are encoded",
+          "[kv][machine]") {
+  kv_state_machine sm;
+  CHECK(run(sm, 1, as(1, 1, put("a", "1"))).ok);
+  CHECK(run(sm, 2, as(1, 2, append("a", "2"))).ok);
+  CHECK(run(sm, 3, as(1, 2, append("a", "2"))).ok); // retry: once
+  auto r = run(sm, 4, get("a"));
+  CHECK(r.value == "12");
+  CHECK(sm.size() == 1);
+  CHECK(sm.session_count() == 1);
+  CHECK(sm.state().last_index == index_t{4});
+}
+
+TEST_CASE("kv machine: malformed command bytes get bad_request and change "
+          "nothing",
+          "[kv][machine]") {
+  kv_state_machine sm;
+  run(sm, 1, put("a", "1"));
+  auto before = sm.state().data;
+  for (std::string bytes : {std::string{}, std::string{"\x02"},
+                            std::string{"garbage"},
+                            encode(put("a", "2")).substr(0, 5)}) {
+    auto out = decode_reply(sm.apply(command_msg(2, bytes)));
+    REQUIRE(out);
+    CHECK(*out == failure(reason::malformed));
+    CHECK(out->error == errc::bad_request);
+    CHECK(sm.state().data == before);
+  }
+}
+
+TEST_CASE("kv machine: an oversized committed command changes nothing",
+          "[kv][machine][limits]") {
+  kv_options opts;
+  opts.limits.max_key_bytes = 4;
+  kv_state_machine sm{opts};
+  CHECK(run(sm, 1, put("abcd", "1")).ok);
+  CHECK(run(sm, 2, put("abcde", "1")) == failure(reason::key_too_large));
+  CHECK(sm.size() == 1);
+}
+
+TEST_CASE("kv machine: a snapshot message replaces the state",
+          "[kv][machine][snapshot]") {
+  kv_state_machine a;
+  run(a, 1, as(5, 1, append("a", "x")));
+  run(a, 2, put("b", "2"));
+  kv_state_machine b;
+  run(b, 1, put("junk", "1"));
+  CHECK(b.apply(snapshot_msg(2, a.snapshot())).empty());
+  CHECK(b.state() == a.state());
+  CHECK(b.snapshots_installed() == 1);
+  // The session came along: the retry is deduplicated on b too.
+  CHECK(run(b, 3, as(5, 1, append("a", "x"))).ok);
+  CHECK(b.state().data.at("a") == "x");
+}
+
+TEST_CASE("kv machine: an undecodable snapshot throws and keeps the state",
+          "[kv][machine][snapshot]") {
+  kv_state_machine sm;
+  run(sm, 1, put("a", "1"));
+  auto before = sm.state();
+  CHECK_THROWS_AS(sm.apply(snapshot_msg(5, "not a snapshot")),
+                  std::runtime_error);
+  CHECK_THROWS_WITH(sm.apply(snapshot_msg(5, "KV")),
+                    Catch::Contains("does not decode"));
+  CHECK(sm.state() == before);
+}
+
+TEST_CASE("kv machine: a message with neither flag does nothing",
+          "[kv][machine]") {
+  kv_state_machine sm;
+  CHECK(sm.apply(apply_msg{}).empty());
+  CHECK(sm.state() == kv_state{});
+}
+
+TEST_CASE("kv machine: should_snapshot thresholds", "[kv][machine][policy]") {
+  kv_state_machine never{with_max_raft_state(-1)};
+  CHECK_FALSE(never.should_snapshot(0));
+  CHECK_FALSE(never.should_snapshot(UINT64_MAX));
+  kv_state_machine zero{with_max_raft_state(0)};
+  CHECK_FALSE(zero.should_snapshot(0));
+  CHECK_FALSE(zero.should_snapshot(1000));
+  kv_state_machine k{with_max_raft_state(1000)};
+  CHECK_FALSE(k.should_snapshot(0));
+  CHECK_FALSE(k.should_snapshot(999));
+  CHECK(k.should_snapshot(1000));
+  CHECK(k.should_snapshot(1001));
+  kv_state_machine one{with_max_raft_state(1)};
+  CHECK_FALSE(one.should_snapshot(0));
+  CHECK(one.should_snapshot(1));
+}
+
+TEST_CASE("kv machine: take_snapshot answers once the observed state is "
+          "large enough",
+          "[kv][machine][policy]") {
+  kv_state_machine sm{with_max_raft_state(1000)};
+  run(sm, 1, put("a", "1"));
+  CHECK_FALSE(sm.take_snapshot(index_t{1})); // nothing observed yet
+  sm.observe_raft_state(999);
+  CHECK_FALSE(sm.take_snapshot(index_t{1}));
+  sm.observe_raft_state(1000);
+  auto snap = sm.take_snapshot(index_t{1});
+  REQUIRE(snap);
+  CHECK(*snap == sm.snapshot());
+  CHECK(sm.observed_raft_state() == 0);
+  CHECK_FALSE(sm.take_snapshot(index_t{1})); // until observed again
+  kv_state_machine never;
+  never.observe_raft_state(UINT64_MAX);
+  CHECK_FALSE(never.take_snapshot(index_t{1}));
+}
+
+TEST_CASE("kv machine: zero limits are refused", "[kv][machine][limits]") {
+  kv_options opts;
+  opts.limits.max_sessions = 0;
+  CHECK_THROWS_AS(kv_state_machine{opts}, std::invalid_argument);
+  opts = kv_options{};
+  opts.limits.max_key_bytes = 0;
+  CHECK_THROWS_AS(kv_state_machine{opts}, std::invalid_argument);
+}
+
+TEST_CASE("kv machine: two replicas fed the same apply stream agree",
+          "[kv][machine][determinism]") {
+  for (auto seed : seeds()) {
+    INFO(replay(seed));
+    std::mt19937_64 rng{seed};
+    kv_options opts;
+    opts.limits.max_sessions = 4;
+    kv_state_machine a{opts};
+    auto b = std::make_unique<kv_state_machine>(opts);
+    std::map<std::uint64_t, std::uint64_t> seqs;
+    std::uint64_t index = 0;
+    for (int i = 0; i < 2000; ++i) {
+      // Half well-formed session traffic (with retries), half random
+      // commands (mostly invalid) and truncated bytes.
+      std::string bytes;
+      if (i % 2 == 0) {
+        auto id = 1 + rng() % 6;
+        if (seqs[id] == 0 || rng() % 4 != 0)
+          ++seqs[id];
+        bytes = encode(as(id, seqs[id], append("k" + std::to_string(id % 2),
+                                               "x")));
+      } else {
+        bytes = encode(random_command(rng));
+        if (i % 3 == 0)
+          bytes = bytes.substr(0, bytes.size() / 2);
+      }
+      auto m = command_msg(++index, bytes);
+      REQUIRE(a.apply(m) == b->apply(m));
+      if (i == 1000) { // b restarts from a's snapshot
+        b = std::make_unique<kv_state_machine>(opts);
+        b->apply(snapshot_msg(index, a.snapshot()));
+        REQUIRE(b->state() == a.state());
+      }
+    }
+    CHECK(a.state().data.count("k0") == 1);
+    CHECK(a.state().data.count("k1") == 1);
+    CHECK(a.snapshot() == b->snapshot());
+  }
+}
