@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "messages/client_messages.hpp"
 #include "messages/node_messages.hpp"
 
 namespace raft::actors {
@@ -16,6 +17,16 @@ public:
   /// Returns the reply bytes for the client that submitted the command, if
   /// any. Runs on the state machine actor; must not block.
   virtual std::string apply(const apply_msg& m) = 0;
+
+  /// Checked by state_machine_actor before it proposes a submitted
+  /// command: anything but errc::none (e.g. too_large, bad_request) is
+  /// answered at once and the command never reaches the log. apply() must
+  /// still cope with any bytes (a replica with other limits, or a command
+  /// from before an upgrade, may commit them). Default: everything is valid.
+  virtual errc validate(const std::string& command) const {
+    static_cast<void>(command);
+    return errc::none;
+  }
 
   /// Asked after every batch of applied entries, with the index the machine
   /// has applied through: return the machine's state as bytes to let Raft

@@ -180,6 +180,9 @@ caf::behavior state_machine_actor(state_machine_actor_type* self,
     [self](submit_atom, std::string& cmd) -> caf::result<client_reply> {
       if (!self->state.peer)
         return error_reply(errc::not_leader);
+      // Refused before it reaches the log: nothing changes anywhere.
+      if (auto e = self->state.machine->validate(cmd); e != errc::none)
+        return error_reply(e);
       auto rp = self->make_response_promise<client_reply>();
       self->request(self->state.peer, caf::infinite, propose_atom::value,
                     std::move(cmd))

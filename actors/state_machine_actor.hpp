@@ -14,6 +14,9 @@
 //         (index, term); `result` is what the machine returned.
 //       - errc::dropped_entry: another leader's entry took the index; the
 //         command was not applied. Safe to retry.
+//       - errc::too_large / errc::bad_request: machine->validate() refused
+//         the command before it was proposed; nothing changed. Do not
+//         retry unchanged.
 //       - errc::shutting_down: the peer went away before answering, or this
 //         actor stopped while the client waited. Outcome unknown.
 //       - errc::timeout: the index was already applied when the peer's

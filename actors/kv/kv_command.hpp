@@ -169,6 +169,18 @@ std::string to_string(reason x);
 /// "cas c=7 s=3 k=\"x\" v=5B e=1B" (values by size only: they may be big).
 std::string to_string(const command& c);
 std::string to_string(const reply& r);
+/// CAF-style inspection (the client actor's messages; no CAF needed here).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command& x) {
+  return f(x.client_id, x.seq, x.kind, x.key, x.value, x.expected,
+           x.expect_absent);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reply& x) {
+  return f(x.error, x.why, x.found, x.ok, x.value);
+}
+
 std::ostream& operator<<(std::ostream& os, op x);
 std::ostream& operator<<(std::ostream& os, reason x);
 std::ostream& operator<<(std::ostream& os, const command& c);

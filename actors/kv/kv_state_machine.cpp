@@ -39,6 +39,8 @@ std::string kv_state_machine::apply(const apply_msg& m) {
 
 std::optional<std::string> kv_state_machine::take_snapshot(index_t applied) {
   static_cast<void>(applied);
+  if (opts_.raft_state_bytes)
+    observed_bytes_ = opts_.raft_state_bytes();
   if (!should_snapshot(observed_bytes_))
     return std::nullopt;
   observed_bytes_ = 0;
@@ -49,6 +51,13 @@ bool kv_state_machine::should_snapshot(std::uint64_t raft_state_bytes) const {
   return opts_.max_raft_state > 0
          && raft_state_bytes
               >= static_cast<std::uint64_t>(opts_.max_raft_state);
+}
+
+raft::errc kv_state_machine::validate(const std::string& command) const {
+  auto cmd = decode_command(command);
+  if (!cmd)
+    return raft::errc::bad_request;
+  return kv::validate(*cmd, opts_.limits);
 }
 
 } // namespace raft::kv

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,11 @@ struct kv_options {
   std::int64_t max_raft_state = -1;
   /// Key / value / session limits (kv_limits.hpp for the defaults).
   kv_limits limits;
+  /// Optional: reports the persisted Raft state's size now (e.g.
+  /// [store] { return store->raft_state_size(); } -- the stores are
+  /// thread-safe). take_snapshot() asks it first, so the policy works
+  /// without anyone calling observe_raft_state().
+  std::function<std::uint64_t()> raft_state_bytes;
 };
 
 class kv_state_machine : public raft::actors::state_machine {
@@ -60,6 +66,11 @@ public:
   /// again. `applied` may exceed state().last_index (no-op entries do not
   /// reach the machine); the snapshot is valid through `applied` either way.
   std::optional<std::string> take_snapshot(index_t applied) override;
+
+  /// Checked before a command is proposed (state_machine_actor): an
+  /// undecodable command is bad_request, an oversized one too_large (the
+  /// same check apply() makes, so nothing reaches the log in vain).
+  raft::errc validate(const std::string& command) const override;
 
   // -- snapshot policy -------------------------------------------------------
 

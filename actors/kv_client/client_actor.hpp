@@ -1,0 +1,112 @@
+// raft::kv::client_actor -- the KV service's client (issue 5): finds the
+// leader, follows leader hints, retries with backoff, keeps one session
+// (client id + sequence number, so a retried write is applied exactly
+// once: kv_store.hpp) and hides leader changes from the caller.
+//
+// Protocol:
+//   (kv_call_atom, kv::command cmd) -> kv::reply
+//     cmd.kind/key/value/expected/expect_absent say what to do; client_id
+//     and seq are the client's own (whatever the caller put there is
+//     replaced). Calls are handled one at a time, in arrival order (the
+//     session allows one outstanding request); later calls wait.
+//     The reply's `error` is one of raft::errc (client_messages.hpp):
+//       none        done; found/ok/value as kv::reply documents.
+//       too_large   the command exceeds the service's limits; nothing
+//                   changed (checked locally first, and by the server).
+//       bad_request the command is malformed or the session was refused
+//                   (reply.why: stale_seq, session_expired, ...).
+//       timeout     options.deadline passed before any server answered:
+//                   the command may or may not have been applied. Only
+//                   with a non-zero deadline; otherwise the client retries
+//                   until it gets an answer.
+//   (caf::get_atom, status_atom) -> (uint64_t client_id, uint64_t last_seq,
+//                                    uint64_t retries)
+//
+// Retrying. Each server endpoint answers (submit_atom, std::string) with a
+// client_reply (state_machine_actor, or the test kit's simulated client
+// network). The client starts at the server it last found leading. On
+// not_leader with a hint it goes to the hinted server at once; on
+// not_leader without a hint, dropped_entry, timeout, shutting_down, a
+// request timeout or a dead endpoint it tries the next server after a
+// backoff (backoff_min doubling to backoff_max; reset by a success). A
+// retry sends the same bytes (same seq): the server's session table makes
+// it exactly-once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/kv/kv_command.hpp"
+#include "actors/kv/kv_limits.hpp"
+#include "messages/ids.hpp"
+
+namespace raft::kv {
+
+using kv_call_atom = caf::atom_constant<caf::atom("kv_call")>;
+/// Internal: the backoff of call `seq` is over.
+using kv_retry_atom = caf::atom_constant<caf::atom("kv_retry")>;
+
+struct client_options {
+  /// The servers, each with its endpoint: (submit_atom, std::string) ->
+  /// client_reply. Must not be empty. Leader hints name server ids.
+  std::vector<std::pair<server_id, caf::actor>> servers;
+  /// How long one attempt waits for its answer.
+  std::chrono::milliseconds request_timeout{1000};
+  /// Pause before the next attempt after a failed one: starts at
+  /// backoff_min, doubles up to backoff_max.
+  std::chrono::milliseconds backoff_min{10};
+  std::chrono::milliseconds backoff_max{320};
+  /// Give up on a call after this long with errc::timeout (outcome
+  /// unknown); 0: never give up (the 6.5840 Clerk's behaviour).
+  std::chrono::milliseconds deadline{0};
+  /// The session id; 0: drawn from `seed` (and, with seed 0, from
+  /// std::random_device).
+  std::uint64_t client_id = 0;
+  std::uint64_t seed = 0;
+  /// Checked locally before anything is sent (must not be looser than the
+  /// servers' limits to be useful).
+  kv_limits limits;
+};
+
+struct client_state {
+  static inline const char* name = "raft.kv_client";
+
+  /// A call waiting to run or running.
+  struct call {
+    command cmd;
+    caf::typed_response_promise<reply> promise;
+  };
+
+  client_options opts;
+  std::mt19937_64 rng;
+  /// The session: id and the last sequence number used (seq of the call
+  /// in progress, if any). Volatile: a new client actor is a new session.
+  std::uint64_t client_id = 0;
+  std::uint64_t last_seq = 0;
+  /// Index into opts.servers of the server believed to lead.
+  std::size_t leader = 0;
+  /// Calls in arrival order; the front one is in progress.
+  std::deque<call> calls;
+  /// Encoded bytes of the call in progress (resent unchanged by retries).
+  std::string in_flight;
+  /// When the call in progress started (on the actor's clock).
+  caf::actor_clock::time_point started;
+  /// Current backoff.
+  std::chrono::milliseconds backoff{0};
+  /// Attempts beyond the first, over all calls.
+  std::uint64_t retries = 0;
+};
+
+using client_actor_type = caf::stateful_actor<client_state>;
+
+/// Spawn with sys.spawn(client_actor, opts).
+caf::behavior client_actor(client_actor_type* self, client_options opts);
+
+} // namespace raft::kv
