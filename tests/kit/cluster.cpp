@@ -195,7 +195,10 @@ void cluster::start_server(int i) {
   o.tick_interval = tick_interval;
   o.store = s.store;
   o.transport = net_;
-  if (opts_.snapshots)
+  if (opts_.make_state_machine)
+    o.make_state_machine = [make = opts_.make_state_machine, i,
+                            store = s.store]() { return make(i, store); };
+  else if (opts_.snapshots)
     o.make_state_machine = [log = applied_, i, incarnation]()
       -> std::unique_ptr<actors::state_machine> {
       return std::make_unique<snapshot_applier>(log, i, incarnation);
@@ -402,6 +405,53 @@ std::uint64_t cluster::rpc_total() const {
 
 std::uint64_t cluster::bytes_total() const {
   return stats_->bytes_total();
+}
+
+void cluster::partition(const std::vector<int>& p1,
+                        const std::vector<int>& p2) {
+  std::vector<int> group(slots_.size(), -1);
+  for (int i : p1) {
+    check_index(i);
+    group[static_cast<std::size_t>(i)] = 0;
+  }
+  for (int i : p2) {
+    check_index(i);
+    group[static_cast<std::size_t>(i)] = 1;
+  }
+  for (int i = 0; i < servers(); ++i) {
+    auto g = group[static_cast<std::size_t>(i)];
+    if (g >= 0)
+      control(net_group_atom::value, static_cast<int32_t>(i),
+              static_cast<int32_t>(g));
+    if (g >= 0)
+      connect(i);
+    else
+      disconnect(i);
+  }
+}
+
+void cluster::heal() {
+  for (int i = 0; i < servers(); ++i) {
+    control(net_group_atom::value, static_cast<int32_t>(i), int32_t{0});
+    connect(i);
+  }
+}
+
+caf::actor cluster::state_machine(int i) const {
+  check_index(i);
+  auto& s = slots_[static_cast<std::size_t>(i)];
+  return s.node ? s.node->state_machine : caf::actor{};
+}
+
+caf::actor_system& cluster::system() {
+  return *sys_;
+}
+
+std::size_t cluster::snapshot_size() const {
+  std::size_t result = 0;
+  for (auto& s : slots_)
+    result = std::max(result, s.store->snapshot_size());
+  return result;
 }
 
 std::size_t cluster::log_size() const {

@@ -85,6 +85,13 @@ struct cluster_options {
   /// 0: pick one from std::random_device; always printed when a check
   /// fails.
   std::uint64_t seed = 0;
+  /// Optional: the state machine of every instance of server i, instead of
+  /// the 6.5840 appliers (the KV kit runs kv_state_machine here). `store`
+  /// is the instance's store (e.g. for the raft-state size). With it, the
+  /// apply checks of the appliers (n_committed, one, wait) see nothing.
+  std::function<std::unique_ptr<actors::state_machine>(
+    int server, std::shared_ptr<persistence::store> store)>
+    make_state_machine;
 };
 
 /// The answer of Start().
@@ -164,6 +171,19 @@ public:
 
   /// config.go connected[i].
   bool connected(int server) const;
+  /// kvraft's partition(p1, p2): every server in p1 or p2 is connected, a
+  /// link is enabled only inside a group (servers in neither group are
+  /// disconnected). connect()/disconnect() keep the groups; heal() puts
+  /// every server back in one group (and connects every server).
+  void partition(const std::vector<int>& p1, const std::vector<int>& p2);
+  void heal();
+  /// The state machine actor of server i's running instance (invalid while
+  /// it is crashed): where client requests go.
+  caf::actor state_machine(int server) const;
+  /// The actor system (spawning helper actors of a kit built on this one).
+  caf::actor_system& system();
+  /// Max snapshot bytes over all servers (kvraft SnapshotSize()).
+  std::size_t snapshot_size() const;
 
   /// Whether the server has a running instance (rafts[i] != nil).
   bool alive(int server) const;

@@ -74,6 +74,8 @@ struct server_slot {
   /// config.go connected[i]. A link i -> j is enabled iff both ends are
   /// connected.
   bool connected = false;
+  /// kvraft partition group: links run only inside a group.
+  std::int32_t group = 0;
 };
 
 struct network_state {
@@ -124,8 +126,9 @@ int slot_of(const network_state& st, server_id id) {
 }
 
 bool enabled(const network_state& st, int from, int to) {
-  return st.slots[static_cast<std::size_t>(from)].connected
-         && st.slots[static_cast<std::size_t>(to)].connected;
+  const auto& a = st.slots[static_cast<std::size_t>(from)];
+  const auto& b = st.slots[static_cast<std::size_t>(to)];
+  return a.connected && b.connected && a.group == b.group;
 }
 
 /// Hands `msg` to the current instance of slot `to_slot`, unless that
@@ -275,6 +278,14 @@ caf::behavior network_actor(network_actor_type* self, network_config cfg) {
       if (!s)
         return caf::sec::invalid_argument;
       s->connected = connected;
+      return caf::ok_atom::value;
+    },
+    [=](net_group_atom, int32_t server,
+        int32_t group) -> caf::result<caf::ok_atom> {
+      auto s = slot(server);
+      if (!s)
+        return caf::sec::invalid_argument;
+      s->group = group;
       return caf::ok_atom::value;
     },
     [=](net_reliable_atom, bool reliable) {

@@ -72,6 +72,11 @@ using net_detach_atom = caf::atom_constant<caf::atom("n_detach")>;
 /// config.go connect(i) / disconnect(i).
 using net_connect_atom = caf::atom_constant<caf::atom("n_connect")>;
 
+/// (net_group_atom, int32_t server, int32_t group) -> ok_atom: kvraft's
+/// partition(): a link i -> j is enabled only if i and j are in the same
+/// group (and both connected). Every server starts in group 0.
+using net_group_atom = caf::atom_constant<caf::atom("n_group")>;
+
 /// (net_reliable_atom, bool reliable) -> ok_atom.
 using net_reliable_atom = caf::atom_constant<caf::atom("n_reliable")>;
 
