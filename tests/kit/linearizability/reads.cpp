@@ -63,8 +63,9 @@ read_tracker::read_tracker(const std::vector<operation>& history,
 
 void read_tracker::index_producers() {
   auto n = ops_.size();
-  std::unordered_map<std::string, std::vector<int>> sets;    // put, cas
-  std::unordered_map<std::string, std::vector<int>> appends; // by value
+  std::unordered_map<std::string_view, std::vector<int>> sets;    // put, cas
+  std::unordered_map<std::string_view, std::vector<int>> appends; // by value
+  std::set<std::size_t> append_lengths; // distinct append value lengths
   std::vector<int> dels;
   for (std::size_t i = 0; i < n; ++i) {
     const auto& op = op_(i);
@@ -79,6 +80,7 @@ void read_tracker::index_producers() {
         break;
       case kv_input::kind::append:
         appends[op.in.value].push_back(w);
+        append_lengths.insert(op.in.value.size());
         break;
       case kv_input::kind::del:
         dels.push_back(w);
@@ -101,12 +103,18 @@ void read_tracker::index_producers() {
       remaining_[i] += static_cast<int>(ws.size());
     };
     if (op.out.found) {
-      const auto& v = op.out.value;
+      std::string_view v = op.out.value;
       if (auto it = sets.find(v); it != sets.end())
         add(it->second);
-      for (std::size_t k = 0; k <= v.size(); ++k)
-        if (auto it = appends.find(v.substr(k)); it != appends.end())
-          add(it->second);
+      // The appends that can have written v last: those whose value is a
+      // suffix of v. Only suffixes of an append's length can match, so
+      // this costs O(distinct lengths) lookups per get, not O(|v|) (an
+      // append-heavy key's values grow to many KiB).
+      for (auto len : append_lengths)
+        if (len <= v.size())
+          if (auto it = appends.find(v.substr(v.size() - len));
+              it != appends.end())
+            add(it->second);
     } else {
       add(dels);
     }
