@@ -39,6 +39,12 @@ cluster_options raft_options(const kv_cluster_options& o) {
   return r;
 }
 
+/// How often a blocked clerk looks for its answer. Coarser polling means
+/// fewer task switches (every clerk is a goroutines.hpp task); the
+/// recorded call/return times are then up to this much wider, which only
+/// makes the history easier to linearize, never wrongly illegal.
+constexpr std::chrono::milliseconds poll_interval{5};
+
 /// Where a blocking clerk call's answer lands (written by a helper actor,
 /// read by the test thread).
 struct answer_slot {
@@ -97,7 +103,7 @@ kv::reply clerk::run(kv::command cmd, const lin::kv_input& in) {
     if (cfg.now() - start > std::chrono::seconds{120})
       cfg.fail("clerk " + std::to_string(id_) + ": " + lin::to_string(in)
                + " did not finish within 120 s");
-    cfg.sleep(std::chrono::milliseconds{1});
+    cfg.sleep(poll_interval);
   }
   auto r = slot->r;
   if (recording_)

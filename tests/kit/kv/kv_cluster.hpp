@@ -7,7 +7,7 @@
 // checker (tests/kit/linearizability).
 //
 // Clerks block like Go's: a call returns once the client actor has an
-// answer; meanwhile the cluster's time passes in 1 ms sleeps (virtual time
+// answer; meanwhile the cluster's time passes in 5 ms sleeps (virtual time
 // in simulated mode, so concurrent clerks run as goroutines.hpp tasks).
 // A call that takes more than 120 s (the 6.5840 test limit) fails the test.
 #pragma once
