@@ -109,7 +109,16 @@ void drain(peer_actor_type* self) {
   if (!out.committed.empty() && st.cfg.state_machine)
     self->send(st.cfg.state_machine, apply_atom::value,
                std::move(out.committed));
-  // 4. Role, term, leader or vote changed.
+  // 4. Reads (thesis §6.4), after the entries through their index (3b).
+  if (st.cfg.state_machine) {
+    for (const auto& r : out.reads_ready)
+      self->send(st.cfg.state_machine, read_index_atom::value, r.request_id,
+                 r.index, true, st.cfg.raft.id);
+    for (const auto& r : out.reads_failed)
+      self->send(st.cfg.state_machine, read_index_atom::value, r.request_id,
+                 index_t{}, false, r.leader_hint);
+  }
+  // 5. Role, term, leader or vote changed.
   if (out.state_changed)
     publish_status(self);
 }
@@ -255,6 +264,10 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
                  [&](core::node& n) { r = n.propose(std::move(cmd)); }))
         return caf::make_error(caf::sec::runtime_error, "peer stopping");
       return r;
+    },
+    [self](read_index_atom, std::uint64_t request_id) {
+      // A linearizable read (thesis §6.4): answered from drain().
+      input(self, [&](core::node& n) { n.read_index(request_id); });
     },
     [self](caf::get_atom, status_atom) { return self->state.node->status(); },
   };

@@ -18,6 +18,8 @@
 //                                       `to` is not this peer's id
 //   (persisted)                                   -> node.on_persisted(...)
 //   (propose_atom, std::string cmd)               -> propose_result
+//   (read_index_atom, std::uint64_t request_id)   -> node.read_index(id);
+//                                       answered later, see "Reads" below
 //   (caf::get_atom, status_atom)                  -> peer_status
 //
 // Drain, after every input, in the order of core::output:
@@ -25,10 +27,34 @@
 //                          (persisted) to this actor once it is durable;
 //   2. output.messages  -> (from, to, <concrete message>) to the transport;
 //   3. output.committed -> (apply_atom, log_entries) to the state machine;
-//   4. output.state_changed -> peer_status to the observer (if any) and, if
+//   4. output.reads_ready / reads_failed -> (read_index_atom, ...) to the
+//      state machine (see "Reads");
+//   5. output.state_changed -> peer_status to the observer (if any) and, if
 //      the environment variable RAFT_LOG is set, one line on stderr:
 //        "peer 2 became leader term=5 leader=2 voted_for=2"
 //        "peer 2 state follower term=6 leader=3 voted_for=0"
+//
+// Reads (linearizable, ReadIndex of Raft thesis §6.4). The state machine
+// actor asks its own peer:
+//   (read_index_atom, std::uint64_t request_id)
+// request_id is the state machine's key for the read (opaque to the peer).
+// No response is returned to the request; instead, exactly once per request
+// (unless the peer dies first -- the state machine then fails its pending
+// reads, it monitors the peer anyway), the peer sends to cfg.state_machine:
+//   (read_index_atom, std::uint64_t request_id, index_t index, bool ok,
+//    server_id leader_hint)
+// - ok == true: the read is linearizable at read index `index`. Every entry
+//   through `index` was sent to the state machine (apply_atom) BEFORE this
+//   message, so the state machine answers the read from its current state
+//   right away (CAF keeps the order of messages between two actors).
+//   leader_hint is this peer's id.
+// - ok == false (index is 0): the read failed; the client retries.
+//   leader_hint == another server: not the leader, ask that one;
+//   leader_hint == no_server: not the leader, leader unknown;
+//   leader_hint == this peer's id: still leader, but no majority confirmed
+//   it within config::read_timeout_ticks (e.g. partitioned).
+// A read never touches the log or the persister. Without a state machine
+// actor (tests) the answers are dropped.
 //
 // Failures stop the peer loudly (quit with an error, one line on stderr),
 // never silently: the persister or the state machine actor going down (the

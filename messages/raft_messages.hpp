@@ -38,6 +38,14 @@ struct append_entries {
   term_t prev_log_term;    ///< term of prev_log_index entry
   log_entries entries;     ///< entries to store (empty for heartbeat)
   index_t leader_commit;   ///< leader's commit_index
+  /// ReadIndex (thesis §6.4): the leader's latest read round when this
+  /// request left, 0 if it never started one in this term. The follower
+  /// echoes it in its reply (append_entries_reply::read_seq); a reply of the
+  /// leader's term proves the follower still accepted this leader after
+  /// round `read_seq` began. Within one leadership it never decreases. Not
+  /// persisted (neither side stores it). Last field, defaulted, so
+  /// aggregate initialisers that predate it still compile.
+  std::uint64_t read_seq = 0;
 };
 
 struct append_entries_reply {
@@ -58,6 +66,9 @@ struct append_entries_reply {
   /// The leader uses it when conflict_term is 0 (the follower's log is
   /// shorter than prev_log_index).
   index_t log_length;
+  /// Echo of the request's read_seq (thesis §6.4), in every reply --
+  /// success or rejection. Not persisted. Last field, defaulted to 0 (none).
+  std::uint64_t read_seq = 0;
 };
 
 /// InstallSnapshot RPC (Figure 13 of the extended paper, §7), sent by the
@@ -117,7 +128,7 @@ inline bool operator==(const append_entries& x, const append_entries& y) {
   return x.term == y.term && x.leader_id == y.leader_id
          && x.prev_log_index == y.prev_log_index
          && x.prev_log_term == y.prev_log_term && x.entries == y.entries
-         && x.leader_commit == y.leader_commit;
+         && x.leader_commit == y.leader_commit && x.read_seq == y.read_seq;
 }
 inline bool operator!=(const append_entries& x, const append_entries& y) {
   return !(x == y);
@@ -129,7 +140,7 @@ inline bool operator==(const append_entries_reply& x,
          && x.match_index == y.match_index
          && x.conflict_term == y.conflict_term
          && x.conflict_index == y.conflict_index
-         && x.log_length == y.log_length;
+         && x.log_length == y.log_length && x.read_seq == y.read_seq;
 }
 inline bool operator!=(const append_entries_reply& x,
                        const append_entries_reply& y) {
@@ -166,13 +177,13 @@ typename Inspector::result_type inspect(Inspector& f, request_vote_reply& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, append_entries& x) {
   return f(x.term, x.leader_id, x.prev_log_index, x.prev_log_term, x.entries,
-           x.leader_commit);
+           x.leader_commit, x.read_seq);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f,
                                         append_entries_reply& x) {
   return f(x.term, x.success, x.prev_log_index, x.match_index,
-           x.conflict_term, x.conflict_index, x.log_length);
+           x.conflict_term, x.conflict_index, x.log_length, x.read_seq);
 }
 
 template <class Inspector>

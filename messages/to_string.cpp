@@ -13,6 +13,10 @@
 //   1->2 install_snapshot term=3 last=2/7 offset=0 bytes=4 done=false
 //        total=9 crc=cbf43926
 //   2->1 install_snapshot_reply term=3 last=2/7 next=4 installed=false
+//   1->2 append_entries term=3 prev=2/9 entries=[] commit=9 read=4
+//   2->1 append_entries_reply term=3 success=true prev=9 match=9 read=4
+// (read=N, the ReadIndex round of thesis §6.4, only when N is not 0, so
+// transcripts without reads stay as they were.)
 #include "messages/to_string.hpp"
 
 #include <cstdio>
@@ -37,6 +41,11 @@ std::string index_range(const log_entries& xs) {
     return "[" + to_string(xs.front().index) + "]";
   return "[" + to_string(xs.front().index) + ".." + to_string(xs.back().index)
          + "]";
+}
+
+/// " read=N" for a ReadIndex round, nothing for 0 (no round).
+std::string read_seq_str(std::uint64_t seq) {
+  return seq == 0 ? std::string{} : " read=" + std::to_string(seq);
 }
 
 std::string quoted(const std::string& bytes) {
@@ -153,7 +162,7 @@ std::string to_string(const append_entries& x) {
   return "append_entries term=" + to_string(x.term)
          + " prev=" + to_string(log_id{x.prev_log_term, x.prev_log_index})
          + " entries=" + index_range(x.entries)
-         + " commit=" + to_string(x.leader_commit);
+         + " commit=" + to_string(x.leader_commit) + read_seq_str(x.read_seq);
 }
 
 std::string to_string(const append_entries_reply& x) {
@@ -161,10 +170,11 @@ std::string to_string(const append_entries_reply& x) {
                 + " success=" + bool_str(x.success)
                 + " prev=" + to_string(x.prev_log_index);
   if (x.success)
-    return result + " match=" + to_string(x.match_index);
+    return result + " match=" + to_string(x.match_index)
+           + read_seq_str(x.read_seq);
   return result + " xterm=" + to_string(x.conflict_term)
          + " xindex=" + to_string(x.conflict_index)
-         + " xlen=" + to_string(x.log_length);
+         + " xlen=" + to_string(x.log_length) + read_seq_str(x.read_seq);
 }
 
 std::string to_string(const install_snapshot& x) {

@@ -56,6 +56,11 @@ using apply_atom = caf::atom_constant<caf::atom("r_apply")>;
 using submit_atom = caf::atom_constant<caf::atom("r_submit")>;
 using register_atom = caf::atom_constant<caf::atom("r_register")>;
 using snapshot_atom = caf::atom_constant<caf::atom("r_snapshot")>;
+/// Linearizable read (thesis §6.4) between the state machine actor and its
+/// peer: (read_index_atom, std::uint64_t request_id) asks,
+/// (read_index_atom, request_id, index_t, bool ok, server_id leader_hint)
+/// answers (actors/peer_actor.hpp).
+using read_index_atom = caf::atom_constant<caf::atom("r_read")>;
 
 /// Registers every raft message type with an actor system config.
 inline void register_types(caf::actor_system_config& cfg) {

@@ -43,6 +43,16 @@ struct config {
   /// earlier terms commit without waiting for a new command. Off by default:
   /// the 6.5840 tests expect the first command at index 1.
   bool noop_on_election = false;
+  /// A read (node::read_index, thesis §6.4) still unconfirmed this many
+  /// ticks after it reached the leader fails with errc::timeout, so a leader
+  /// cut off from the majority (which, without check-quorum, never learns
+  /// that it lost) does not hold reads forever. The default is two election
+  /// timeouts' lower bound. Must be >= 1. A leader that cannot yet know the
+  /// commit index (thesis §6.4 step 1) counts this time too: with
+  /// noop_on_election off, a new leader whose log ends in uncommitted
+  /// entries of earlier terms serves no read until a command of its own
+  /// term commits.
+  int read_timeout_ticks = 60;
 };
 
 } // namespace raft::core

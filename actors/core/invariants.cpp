@@ -97,6 +97,50 @@ void check_indexes(const node& n, report& r) {
            n.durable_index(), " > last_index ", log.last_index());
   r.expect(n.batches_durable() <= n.batches_emitted(), "batches_durable ",
            n.batches_durable(), " > batches_emitted ", n.batches_emitted());
+  index_t prev_read;
+  for (const auto& x : n.reads_confirmed()) {
+    r.expect(x.index <= n.commit_index(), "confirmed read ", x.request_id,
+             " at index ", x.index, " above commit_index ",
+             n.commit_index());
+    r.expect(x.index >= prev_read, "confirmed read ", x.request_id,
+             " at index ", x.index, " after one at ", prev_read);
+    prev_read = x.index;
+  }
+}
+
+/// ReadIndex bookkeeping (thesis §6.4).
+void check_leader_reads(const node& n, const leader& l, report& r) {
+  r.expect(l.read_confirmed <= l.read_seq, "read round ", l.read_confirmed,
+           " confirmed but only ", l.read_seq, " sent");
+  r.expect(l.reads_waiting.empty() || n.commit_index() < l.prior_last,
+           l.reads_waiting.size(), " reads wait for the commit index, but "
+           "commit_index ", n.commit_index(), " >= prior_last ", l.prior_last,
+           " (§6.4 step 1 holds)");
+  r.expect(l.prior_last <= n.log().last_index(), "prior_last ", l.prior_last,
+           " beyond the log's end ", n.log().last_index());
+  index_t prev_index;
+  std::uint64_t prev_seq = 0;
+  for (const auto& x : l.reads) {
+    r.expect(x.index <= n.commit_index(), "read ", x.request_id, " at index ",
+             x.index, " above commit_index ", n.commit_index());
+    r.expect(x.index >= prev_index && x.seq >= prev_seq, "read ",
+             x.request_id, " (index ", x.index, ", round ", x.seq,
+             ") registered before a read of index ", prev_index, ", round ",
+             prev_seq);
+    r.expect(x.seq > l.read_confirmed && x.seq <= l.read_seq + 1, "read ",
+             x.request_id, " waits for round ", x.seq, " with ",
+             l.read_confirmed, " confirmed and ", l.read_seq, " sent");
+    r.expect(x.index >= l.prior_last, "read ", x.request_id, " at index ",
+             x.index, " below prior_last ", l.prior_last,
+             " (registered before the commit index was known, §6.4)");
+    prev_index = x.index;
+    prev_seq = x.seq;
+  }
+  // A round is outstanding whenever a registered read has one in flight.
+  r.expect(l.reads.empty() || l.reads.back().seq <= l.read_seq
+             || l.read_confirmed < l.read_seq,
+           "reads wait for round ", l.read_seq + 1,
+           " but no round is outstanding (it was never started)");
 }
 
 void check_role(const node& n, report& r) {
@@ -153,8 +197,12 @@ void check_role(const node& n, report& r) {
         }
       r.expect(st.followers.size() == others, "leader tracks ",
                st.followers.size(), " followers, expected ", others);
+      check_leader_reads(n, st, r);
       for (const auto& [s, p] : st.followers) {
         r.expect(s != self, "leader tracks progress for itself");
+        r.expect(p.read_ack <= st.read_seq, "progress of ", s,
+                 ": read_ack ", p.read_ack, " > read_seq ", st.read_seq,
+                 " (an ack of a round never sent)");
         r.expect(p.match_index < p.next_index, "progress of ", s,
                  ": match_index ", p.match_index, " >= next_index ",
                  p.next_index);

@@ -43,6 +43,13 @@ class node;
 /// - a follower's half-received snapshot is no larger than announced and
 ///   lies above the base;
 /// - a candidate's granted/refused sets hold members only and are disjoint;
+/// - reads (thesis §6.4): a leader's confirmed round <= its latest round,
+///   every follower's read_ack <= the latest round; reads wait for the
+///   commit index only while commit_index < prior_last; registered reads
+///   have non-decreasing index and round, index in [prior_last,
+///   commit_index], round in (confirmed, latest + 1], and a round is
+///   outstanding when one of them needs it; confirmed reads have
+///   non-decreasing index <= commit_index;
 /// - the election timeout lies in [election_ticks, 2 * election_ticks);
 /// - status() agrees with the observers.
 std::vector<std::string> check(const node& n);

@@ -38,6 +38,8 @@ node::node(config cfg, restored_state state)
   if (cfg_.heartbeat_ticks < 1 || cfg_.election_ticks <= cfg_.heartbeat_ticks)
     throw std::invalid_argument(
       where(cfg_) + "need 1 <= heartbeat_ticks < election_ticks");
+  if (cfg_.read_timeout_ticks < 1)
+    throw std::invalid_argument(where(cfg_) + "need read_timeout_ticks >= 1");
   if (cfg_.max_entries_per_append < 1 || cfg_.max_inflight_appends < 1
       || cfg_.snapshot_chunk_bytes < 1)
     throw std::invalid_argument(where(cfg_)
@@ -72,8 +74,13 @@ node::node(config cfg, restored_state state)
 
 void node::tick() {
   if (auto* l = std::get_if<core::leader>(&role_)) {
+    bool reads_pending = tick_reads();
     if (++l->heartbeat_elapsed >= cfg_.heartbeat_ticks) {
       l->heartbeat_elapsed = 0;
+      // With reads unconfirmed, the heartbeat is a new read round (thesis
+      // §6.4): it also repairs a round whose messages were lost.
+      if (reads_pending)
+        ++l->read_seq;
       broadcast_append(true);
     }
     return;
@@ -102,6 +109,7 @@ void node::step(server_id from, const rpc_message& msg) {
           append_entries_reply r;
           r.term = hard_.current_term;
           r.prev_log_index = m.prev_log_index;
+          r.read_seq = m.read_seq;
           send_after_persist(from, r);
         },
         [&](const install_snapshot& m) {
@@ -188,7 +196,9 @@ bool node::has_output() const {
          || unstable_from_ <= emitted_last_ || snapshot_unemitted_
          || !chunks_out_.empty()
          || !outbox_.empty() || !outbox_after_persist_.empty()
-         || state_changed_ || ready_snapshot_apply_
+         || state_changed_ || ready_snapshot_apply_ || !reads_failed_.empty()
+         || (!reads_confirmed_.empty()
+             && reads_confirmed_.front().index <= applied_index_)
          || (applied_index_ >= log_.base().index
              && applied_index_ < std::min(commit_index_, durable_index_));
 }
@@ -266,6 +276,9 @@ output node::take_output() {
                                static_cast<std::size_t>(-1));
     applied_index_ = bound;
   }
+  // 4. Reads: confirmed ones whose index the state machine now has, and
+  // failed ones.
+  release_reads(out);
   out.state_changed = state_changed_;
   state_changed_ = false;
   return out;
@@ -310,6 +323,9 @@ peer_status node::status() const {
 
 void node::become_follower(term_t term, server_id leader_id) {
   bool new_term = term > hard_.current_term;
+  // Thesis §6.4: a deposed leader cannot confirm its reads any more.
+  if (is_leader())
+    fail_leader_reads(leader_id);
   if (new_term) {
     hard_.current_term = term;
     hard_.voted_for = no_server;
@@ -349,6 +365,8 @@ void node::become_candidate() {
 
 void node::become_leader() {
   core::leader l;
+  // Before the no-op: what earlier terms left in the log (thesis §6.4).
+  l.prior_last = log_.last_index();
   for (auto m : cfg_.members) {
     if (m == cfg_.id)
       continue;

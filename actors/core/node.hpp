@@ -11,7 +11,8 @@
 //
 // Snapshots (§7, Figure 13) live in node_snapshot.cpp: the service's
 // snapshot(), the leader's InstallSnapshot transfer and the follower's
-// install.
+// install. Linearizable reads (ReadIndex, thesis §6.4) live in
+// node_read.cpp.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +91,20 @@ public:
   /// leader announced.
   void on_snapshot_installed(log_id last_included, std::string data);
 
+  /// A linearizable read (ReadIndex, thesis §6.4): read `request_id` must
+  /// observe every write committed before this call. On a leader: once the
+  /// leader knows the commit index (it committed an entry of its term, or
+  /// every entry of earlier terms it holds is known committed -- §6.4 step
+  /// 1), the read index is commit_index; a heartbeat round that leaves
+  /// after that and is answered by a majority confirms the leadership
+  /// (step 3); the read then appears in output::reads_ready once the state
+  /// machine was handed every entry through the read index (step 4).
+  /// Reads arriving together share rounds. Elsewhere, or when the
+  /// leadership ends, or after config::read_timeout_ticks without
+  /// confirmation, it appears in output::reads_failed. Touches neither log
+  /// nor persister. `request_id` is opaque to the node (the caller's key).
+  void read_index(std::uint64_t request_id);
+
   // -- output ----------------------------------------------------------------
 
   bool has_output() const;
@@ -137,6 +152,11 @@ public:
   bool snapshot_apply_pending() const {
     return snapshot_apply_.has_value() || ready_snapshot_apply_.has_value();
   }
+  /// Reads confirmed (thesis §6.4) that wait for the state machine to be
+  /// handed their index, in confirmation order.
+  const std::deque<read_state>& reads_confirmed() const {
+    return reads_confirmed_;
+  }
 
 private:
   // -- transitions (§5.2) ----------------------------------------------------
@@ -156,6 +176,9 @@ private:
   void handle(server_id from, const request_vote_reply& m);
   void handle(server_id from, const append_entries& m);
   void handle(server_id from, const append_entries_reply& m);
+  /// §5.3: the leader's progress bookkeeping for a reply of `from`.
+  void update_progress(server_id from, progress& p,
+                       const append_entries_reply& m);
   void handle(server_id from, const install_snapshot& m);
   void handle(server_id from, const install_snapshot_reply& m);
 
@@ -175,6 +198,28 @@ private:
 
   // -- candidate -------------------------------------------------------------
   bool maybe_win_election();
+
+  // -- reads (thesis §6.4, node_read.cpp) ------------------------------------
+  /// The read round this node's AppendEntries carry (leader::read_seq; 0
+  /// when not leader).
+  std::uint64_t read_seq() const;
+  /// Follower `p` echoed read round `seq` in a reply of the current term.
+  void on_read_ack(progress& p, std::uint64_t seq);
+  /// Moves the leader's reads along: registers waiting reads once the
+  /// commit index is known, confirms reads whose round a majority acked,
+  /// starts a round for reads that need one when none is outstanding.
+  void advance_reads();
+  /// Sends read round read_seq + 1: an AppendEntries to every follower not
+  /// in snapshot mode.
+  void start_read_round();
+  /// Leader tick: expires reads; returns whether reads await a round (the
+  /// heartbeat then starts a new one).
+  bool tick_reads();
+  /// The leadership ends: every read it holds fails, pointing at `hint`.
+  void fail_leader_reads(server_id hint);
+  /// Moves confirmed reads whose index the state machine was handed to
+  /// `out`.
+  void release_reads(output& out);
 
   // -- follower (snapshots) -------------------------------------------------
   /// Figure 13 steps 6-8 for a verified snapshot above commit_index, whose
@@ -292,6 +337,16 @@ private:
   /// Durable, goes out in the next output (output::apply_snapshot).
   std::optional<apply_msg> ready_snapshot_apply_;
   bool state_changed_ = false;
+
+  // -- reads (thesis §6.4); volatile, never persisted -------------------------
+  /// Reads a majority confirmed, waiting until the state machine was handed
+  /// their index (applied_index_ >= index), in confirmation order (index
+  /// never decreases along it). They outlive the leadership that confirmed
+  /// them: the confirmation stays valid. Invariant: every index <=
+  /// commit_index_.
+  std::deque<read_state> reads_confirmed_;
+  /// Reads that failed, for the next output.
+  std::vector<read_failure> reads_failed_;
 };
 
 } // namespace raft::core

@@ -35,6 +35,9 @@ void node::handle(server_id from, const append_entries& m) {
   append_entries_reply r;
   r.term = hard_.current_term;
   r.prev_log_index = m.prev_log_index;
+  // Thesis §6.4: every reply of this term, success or not, tells the leader
+  // that we accepted it after its read round m.read_seq began.
+  r.read_seq = m.read_seq;
   auto prev = m.prev_log_index;
   auto prev_term = m.prev_log_term;
   auto first_new = m.entries.begin();
@@ -97,7 +100,15 @@ void node::handle(server_id from, const append_entries_reply& m) {
   auto* pp = follower_progress(from);
   if (!pp)
     return;
-  auto& p = *pp;
+  // step() dropped older terms and stepped down on newer ones: this reply
+  // is of the current term, an ack of its read round (thesis §6.4).
+  on_read_ack(*pp, m.read_seq);
+  update_progress(from, *pp, m);
+  advance_reads();
+}
+
+void node::update_progress(server_id from, progress& p,
+                           const append_entries_reply& m) {
   if (p.state == progress::mode::snapshot) {
     // A late answer to an AppendEntries sent before the snapshot transfer
     // began: only a success that proves the follower needs no snapshot
@@ -206,6 +217,7 @@ void node::send_append(server_id to, progress& p, bool heartbeat) {
     ae.prev_log_index = p.next_index.prev();
     ae.prev_log_term = log_.term_at(ae.prev_log_index).value_or(term_t{});
     ae.leader_commit = commit_index_;
+    ae.read_seq = read_seq();
     send(to, std::move(ae));
   }
 }
@@ -228,6 +240,7 @@ void node::send_append_range(server_id to, progress& p, index_t from) {
                             cfg_.max_entries_per_append,
                             cfg_.max_bytes_per_append);
   ae.leader_commit = commit_index_;
+  ae.read_seq = read_seq();
   if (p.state == progress::mode::replicate && !ae.entries.empty()) {
     // Optimistic pipelining: assume delivery, move on; a rejection brings
     // the follower back to probe.
@@ -259,6 +272,8 @@ bool node::maybe_commit() {
   // by counting replicas".
   if (n > commit_index_ && log_.matches(n, hard_.current_term)) {
     set_commit(n);
+    // The leader may now know the commit index (thesis §6.4 step 1).
+    advance_reads();
     return true;
   }
   return false;

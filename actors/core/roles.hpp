@@ -84,6 +84,29 @@ struct progress {
   /// snapshot mode: a chunk was sent and is not answered yet (resent on
   /// the next heartbeat).
   bool chunk_sent = false;
+  /// ReadIndex (thesis §6.4): highest read round (leader::read_seq) this
+  /// follower echoed in an AppendEntries reply of the leader's term --
+  /// success or rejection: either proves it still accepted this leader
+  /// after that round began. Only grows within one leadership; not
+  /// persisted. Invariant: read_ack <= leader::read_seq.
+  std::uint64_t read_ack = 0;
+};
+
+/// A linearizable read held by the leader (ReadIndex, thesis §6.4). Volatile
+/// like everything leader-only: when the leadership ends, the read fails.
+struct pending_read {
+  /// The caller's id (node::read_index's argument).
+  std::uint64_t request_id = 0;
+  /// The read index: commit_index when the read was registered (0 while it
+  /// waits in leader::reads_waiting).
+  index_t index;
+  /// The first read round that may confirm it: leader::read_seq + 1 at
+  /// registration, so that round leaves after the read arrived (0 while
+  /// waiting). A majority ack of this round or any later one confirms it.
+  std::uint64_t seq = 0;
+  /// leader::ticks value at which the read fails with errc::timeout
+  /// (config::read_timeout_ticks after it arrived).
+  std::uint64_t deadline = 0;
 };
 
 struct leader {
@@ -91,6 +114,33 @@ struct leader {
   std::map<server_id, progress> followers;
   /// Ticks since the last heartbeat round.
   int heartbeat_elapsed = 0;
+
+  // -- ReadIndex (thesis §6.4); nothing here is persisted --------------------
+
+  /// Last log index when this leadership began (before its no-op, if any):
+  /// the entries up to here come from earlier terms. Once commit_index
+  /// reaches it, every entry committed before this leadership lies at or
+  /// below commit_index (Leader Completeness, §5.4), so commit_index may
+  /// serve as a read index (thesis §6.4 step 1; committing the no-op of
+  /// this term is the usual way to get there).
+  index_t prior_last;
+  /// Ticks of this leadership: the clock of pending_read::deadline.
+  std::uint64_t ticks = 0;
+  /// Latest read round sent: every AppendEntries carries it and followers
+  /// echo it. 0 until the first round. Monotonic.
+  std::uint64_t read_seq = 0;
+  /// Highest round a majority (this leader included) acknowledged.
+  /// Monotonic. Invariant: read_confirmed <= read_seq; a round is
+  /// outstanding iff read_confirmed < read_seq.
+  std::uint64_t read_confirmed = 0;
+  /// Reads that arrived before the leader could know the commit index
+  /// (commit_index < prior_last), in arrival order. Invariant: empty when
+  /// commit_index >= prior_last.
+  std::deque<pending_read> reads_waiting;
+  /// Registered reads waiting for their round, in registration order (so
+  /// index and seq never decrease along it). Invariant: every seq lies in
+  /// (read_confirmed, read_seq + 1].
+  std::deque<pending_read> reads;
 };
 
 using role_state = std::variant<follower, candidate, leader>;

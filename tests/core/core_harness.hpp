@@ -9,7 +9,10 @@
 // - durability: a vote grant, a RequestVote or a successful append ack leaves
 //   the node only when the fake persister's durable state covers it;
 // - every persist batch fits the durable log and ends where it says;
-// - committed entries follow each other, match the node's log and are durable.
+// - committed entries follow each other, match the node's log and are durable;
+// - reads (thesis §6.4): every read passed to read_index() ends exactly once,
+//   in reads_ready or reads_failed, and a ready read's index is at or below
+//   what the state machine was handed.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -18,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -94,6 +98,10 @@ inline std::vector<std::string> transcript(const output& o) {
     result.push_back(to_string(*o.apply_snapshot));
   if (!o.committed.empty())
     result.push_back("apply " + describe(o.committed));
+  for (const auto& r : o.reads_ready)
+    result.push_back(core::to_string(r));
+  for (const auto& r : o.reads_failed)
+    result.push_back(core::to_string(r));
   return result;
 }
 
@@ -105,8 +113,14 @@ struct effects {
   std::vector<envelope> messages;
   std::vector<apply_msg> snapshots;
   log_entries committed;
+  std::vector<core::read_state> reads_ready;
+  std::vector<core::read_failure> reads_failed;
 
   void add(output o) {
+    reads_ready.insert(reads_ready.end(), o.reads_ready.begin(),
+                       o.reads_ready.end());
+    reads_failed.insert(reads_failed.end(), o.reads_failed.begin(),
+                        o.reads_failed.end());
     if (o.persist)
       batches.push_back(std::move(*o.persist));
     if (o.apply_snapshot)
@@ -125,6 +139,10 @@ struct effects {
       result.push_back(to_string(a));
     if (!committed.empty())
       result.push_back("apply " + describe(committed));
+    for (const auto& r : reads_ready)
+      result.push_back(core::to_string(r));
+    for (const auto& r : reads_failed)
+      result.push_back(core::to_string(r));
     return result;
   }
 
@@ -206,6 +224,17 @@ public:
       *taken = r;
     return take(before, "snapshot " + std::to_string(index));
   }
+
+  /// A linearizable read (thesis §6.4) with id `request_id`.
+  output read_index(std::uint64_t request_id) {
+    auto before = core::snapshot_of(n_);
+    CHECK(open_reads_.insert(request_id).second); // ids are unique in tests
+    n_.read_index(request_id);
+    return take(before, "read_index " + std::to_string(request_id));
+  }
+
+  /// Reads passed to read_index() that have not ended yet.
+  const std::set<std::uint64_t>& open_reads() const { return open_reads_; }
 
   /// Number of emitted batches the fake persister has not acknowledged.
   std::size_t unacked() const { return unacked_.size(); }
@@ -334,6 +363,17 @@ private:
     }
     if (!o.committed.empty() || o.apply_snapshot)
       CHECK(n_.applied_index() == applied_);
+    // Thesis §6.4 step 4: a read is answered only from a state machine that
+    // has every entry through its index; each read ends exactly once.
+    for (const auto& r : o.reads_ready) {
+      INFO(core::to_string(r));
+      CHECK(r.index <= applied_);
+      CHECK(open_reads_.erase(r.request_id) == 1);
+    }
+    for (const auto& r : o.reads_failed) {
+      INFO(core::to_string(r));
+      CHECK(open_reads_.erase(r.request_id) == 1);
+    }
     return o;
   }
 
@@ -427,6 +467,8 @@ private:
   log_entries durable_log_;
   index_t applied_;
   std::vector<apply_msg> snapshots_applied_;
+  /// Reads issued through read_index() and not ended yet.
+  std::set<std::uint64_t> open_reads_;
 };
 
 // -- putting a node into a role (the one helper, STYLE habit 13) -------------

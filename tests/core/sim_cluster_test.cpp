@@ -34,6 +34,8 @@ struct totals {
   std::uint64_t snapshots_taken = 0;
   std::uint64_t snapshot_chunks = 0;
   std::uint64_t snapshots_installed = 0;
+  std::uint64_t reads_ready = 0;
+  std::uint64_t reads_failed = 0;
 };
 
 /// Runs `sc` for every seed of this run (at least `at_least`); reports up to
@@ -59,6 +61,8 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
     t.snapshots_taken += r.stats.snapshots_taken;
     t.snapshot_chunks += r.stats.snapshot_chunks;
     t.snapshots_installed += r.stats.snapshots_installed;
+    t.reads_ready += r.stats.reads_ready;
+    t.reads_failed += r.stats.reads_failed;
     if (!r.ok) {
       auto shown = replay ? r : sim::run_scenario(sc, seed, true);
       FAIL_CHECK(shown.report
@@ -74,7 +78,8 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
                << " committed entries, " << t.snapshots_taken
                << " snapshots taken, " << t.snapshot_chunks
                << " snapshot chunks sent, " << t.snapshots_installed
-               << " snapshots installed");
+               << " snapshots installed, " << t.reads_ready
+               << " reads confirmed, " << t.reads_failed << " reads failed");
   if (std::getenv("RAFT_SIM_STATS") != nullptr)
     WARN("totals of " << sc.name);
   // Guard against a vacuous run: with many seeds the faults must happen.
@@ -90,6 +95,10 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
     if (sc.unreliable) {
       CHECK(t.dropped > 0);
       CHECK(t.duplicated > 0);
+    }
+    if (sc.read_per_mille > 0) {
+      CHECK(t.reads_ready >= t.seeds);
+      CHECK(t.reads_failed > 0);
     }
     if (sc.snapshot_every > 0) {
       CHECK(t.snapshots_taken >= t.seeds);
@@ -145,6 +154,23 @@ TEST_CASE("sim: 3 servers stay safe with slow disks, crashing leaders and "
   sc.unreliable = true;
   sc.crash_after_propose_per_mille = 60;
   run_seeds(sc, 1000); // cheap: its servers are down much of the time
+}
+
+TEST_CASE("sim: linearizable reads see every write committed before them "
+          "and always end",
+          "[sim][thesis-6.4]") {
+  // ReadIndex under partitions, crashes, a lossy network and leader churn:
+  // a confirmed read's index is at least every index known committed when
+  // it was issued (a deposed leader that does not know it yet must not
+  // confirm), and every read on a live server ends.
+  sim::scenario sc;
+  sc.name = "reads, unreliable network, leader churn";
+  sc.servers = 5;
+  sc.unreliable = true;
+  sc.target_leader = true;
+  sc.fault_per_mille = 150;
+  sc.read_per_mille = 500;
+  run_seeds(sc, 200);
 }
 
 TEST_CASE("sim: a run is a pure function of its seed", "[sim]") {

@@ -11,6 +11,17 @@
 using namespace raft;
 using namespace raft::core_test;
 
+namespace {
+
+/// `m` carrying ReadIndex round `seq` (thesis §6.4).
+template <class Message>
+Message with_read(Message m, std::uint64_t seq) {
+  m.read_seq = seq;
+  return m;
+}
+
+} // namespace
+
 TEST_CASE("to_string: Raft messages read like etcd transcripts",
           "[to_string]") {
   struct row {
@@ -28,6 +39,14 @@ TEST_CASE("to_string: Raft messages read like etcd transcripts",
         "4->3 append_entries term=3 prev=0/0 entries=[] commit=0 leader=1"},
     row{{2_s, 1_s, ae_ok(3, 7, 9)},
         "2->1 append_entries_reply term=3 success=true prev=7 match=9"},
+    row{{1_s, 2_s, with_read(ae(3, 1, lid(2, 9), {}, 9), 4)},
+        "1->2 append_entries term=3 prev=2/9 entries=[] commit=9 read=4"},
+    row{{2_s, 1_s, with_read(ae_ok(3, 9, 9), 4)},
+        "2->1 append_entries_reply term=3 success=true prev=9 match=9 "
+        "read=4"},
+    row{{2_s, 1_s, with_read(ae_reject(3, 7, 2, 5, 7), 4)},
+        "2->1 append_entries_reply term=3 success=false prev=7 xterm=2 "
+        "xindex=5 xlen=7 read=4"},
     row{{2_s, 1_s, ae_reject(3, 7, 2, 5, 7)},
         "2->1 append_entries_reply term=3 success=false prev=7 xterm=2 "
         "xindex=5 xlen=7"},
@@ -150,4 +169,14 @@ TEST_CASE("to_string: printable escapes and truncates command bytes",
                         std::string(32, 'z') + "..."},
                     row{"\x7f" "abc", 2, "\\x7fa..."});
   CHECK(printable(r.bytes, r.max) == r.expected);
+}
+
+TEST_CASE("to_string: read outcomes", "[to_string][thesis-6.4]") {
+  CHECK(core::to_string(core::read_state{7, 3_i}) == "read 7 index=3");
+  CHECK(core::to_string(core::read_failure{7, 2_s, errc::not_leader})
+        == "read 7 failed not_leader leader=2");
+  CHECK(core::to_string(core::read_failure{8, no_server, errc::not_leader})
+        == "read 8 failed not_leader leader=none");
+  CHECK(core::to_string(core::read_failure{9, 1_s, errc::timeout})
+        == "read 9 failed timeout leader=1");
 }

@@ -74,6 +74,8 @@ scenario_result run_scenario(const scenario& sc, std::uint64_t seed,
     auto target = pick(ids);
     if (auto l = c.leader(); l && r.per_mille(700))
       target = *l;
+    if (sc.read_per_mille > 0 && r.per_mille(sc.read_per_mille))
+      c.read(target);
     auto res = c.propose(target, "s" + std::to_string(seed) + "."
                                    + std::to_string(k++));
     if (res && res->is_leader && sc.crashes
@@ -185,6 +187,12 @@ scenario_result run_scenario(const scenario& sc, std::uint64_t seed,
   }
   if (c.ok())
     c.check_log_matching();
+  if (c.ok() && sc.read_per_mille > 0) {
+    // Every read ends: confirmed, failed on a deposed leader, or failed
+    // after read_timeout_ticks.
+    c.run_for(o.node.read_timeout_ticks * o.tick_ms);
+    c.check_reads_ended();
+  }
   scenario_result result;
   result.ok = c.ok();
   result.report = std::string{"scenario \""} + sc.name + "\" " + c.report();

@@ -234,6 +234,7 @@ void cluster::drain(member& m, const core::node_snapshot& before) {
   }
   if (out.apply_snapshot)
     apply_snapshot(m, *out.apply_snapshot);
+  end_reads(m, out);
   for (const auto& e : out.committed) {
     if (e.index != m.applied.next())
       fail(who + "applies " + to_string(e) + " after " + to_string(m.applied)
@@ -443,6 +444,7 @@ void cluster::crash(server_id id) {
     make_durable(m, d.pending[k]);
   stats_.lost_writes += d.pending.size() - survive;
   d.pending.clear();
+  m.reads.clear(); // the node's reads die with it
   d.staging.clear();
   d.staging_id = log_id{};
   d.last_ack_at = now_;

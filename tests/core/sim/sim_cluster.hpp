@@ -11,7 +11,11 @@
 // - the replicated state machine (a digest of the applied prefix): every
 //   server reaches the same digest at each index, and every snapshot it
 //   installs (InstallSnapshot, §7) or restarts from carries the digest of
-//   the prefix it covers.
+//   the prefix it covers;
+// - linearizable reads (ReadIndex, thesis §6.4): a read ends at most once;
+//   a confirmed read's index is at or above every index any server knew
+//   committed when the read was issued, and the state machine already has
+//   it.
 //
 // With snapshot_every > 0 each server hands its node a snapshot of its
 // state machine every snapshot_every applied entries (6.5840 Snapshot()), so
@@ -128,6 +132,9 @@ struct cluster_stats {
   std::uint64_t snapshots_taken = 0;     ///< service snapshots accepted
   std::uint64_t snapshot_chunks = 0;     ///< InstallSnapshot messages sent
   std::uint64_t snapshots_installed = 0; ///< snapshots applied (not restarts)
+  std::uint64_t reads_issued = 0;
+  std::uint64_t reads_ready = 0;  ///< confirmed (thesis §6.4)
+  std::uint64_t reads_failed = 0; ///< not leader, deposed or timed out
   term_t max_term;
 };
 
@@ -165,6 +172,14 @@ public:
 
   /// 6.5840 Start() on server `id` (nothing if it is down).
   std::optional<propose_result> propose(server_id id, std::string cmd);
+
+  /// A linearizable read (thesis §6.4) on server `id`; its id, or nothing
+  /// if the server is down. A crash ends the server's open reads silently.
+  std::optional<std::uint64_t> read(server_id id);
+
+  /// A violation for every read still open on a live server (call once
+  /// every server had time to confirm or fail its reads).
+  void check_reads_ended();
 
   /// The live leader with the highest term, if any.
   std::optional<server_id> leader() const;
@@ -226,6 +241,9 @@ private:
     /// The restored snapshot this incarnation's state machine still
     /// expects first (0: none): any other snapshot applied is an install.
     index_t restored_from;
+    /// Reads issued to this incarnation and not ended: id -> the highest
+    /// index any server knew committed when the read was issued.
+    std::map<std::uint64_t, index_t> reads;
   };
 
   enum class event_kind : std::uint8_t { tick, ack };
@@ -258,6 +276,8 @@ private:
   void apply_snapshot(member& m, const apply_msg& a);
   /// snapshot_every: hands the node a snapshot if one is due.
   void maybe_snapshot(member& m);
+  /// Checks and closes the reads that ended in `out`.
+  void end_reads(member& m, const core::output& out);
 
   void report_safety();
   void trace(const std::string& line);
@@ -277,6 +297,7 @@ private:
   cluster_stats stats_;
   std::uint64_t digest_ = 1469598103934665603ULL;
   std::uint64_t since_log_matching_ = 0;
+  std::uint64_t next_read_ = 0;
   std::size_t safety_reported_ = 0;
   /// State machine digest of the applied prefix ending at each index, as
   /// the first server to reach it computed it.
@@ -319,6 +340,9 @@ struct scenario {
   std::size_t max_padding = 200;
   /// Time allowed after healing for a command to commit everywhere, ms.
   std::int64_t recovery_ms = 20000;
+  /// Chance per client step of a linearizable read (thesis §6.4) as well,
+  /// per mille (0: no reads; the random draws of a run stay as without).
+  int read_per_mille = 0;
 };
 
 struct scenario_result {
