@@ -19,8 +19,10 @@
 //   * a get (or a failed cas) that is legal now is linearized at once, with
 //     no siblings tried: moving it to the front keeps any linearization;
 //   * a configuration in which some get can never become legal again (no
-//     chain of remaining operations produces its value) is a dead end at
-//     once; and unknown-outcome writes nobody saw are dropped up front.
+//     chain of remaining operations produces its value; checked for the
+//     candidate gets and for the get called next after them, which refutes
+//     a wrong order of concurrent appends at once) is a dead end at once;
+//     and unknown-outcome writes nobody saw are dropped up front.
 // Without them one key with 16 concurrent clients is intractable; with them
 // bench/checker-bench checks it at tens of thousands of operations per
 // second. Histories can still be built that take exponential time (the

@@ -140,14 +140,30 @@ void read_tracker::index_paths() {
   }
   graph_.resize(n);
   graph_ok_.assign(n, false);
+  resets_.resize(n);
+  std::set<std::size_t> set_lengths; // of put and cas values
+  for (const auto& [value, ws] : sets)
+    set_lengths.insert(value.size());
   constexpr std::size_t max_value = 4096;
   for (std::size_t i = 0; i < n; ++i) {
     const auto& op = op_(i);
-    if (op.in.op != kv_input::kind::get || op.out.unknown || !op.out.found
-        || op.out.value.size() > max_value)
+    if (op.in.op != kv_input::kind::get || op.out.unknown || !op.out.found)
       continue;
-    graph_ok_[i] = true;
     std::string_view v = op.out.value;
+    if (v.size() > max_value) {
+      // No graph (it would cost O(|v|) per check and O(|v| * lengths) to
+      // build); only the puts and cas ops that write a prefix of v, found
+      // by length, for the prefix test of reachable().
+      for (auto len : set_lengths) {
+        if (len > v.size())
+          break;
+        if (auto it = sets.find(v.substr(0, len)); it != sets.end())
+          resets_[i].insert(resets_[i].end(), it->second.begin(),
+                            it->second.end());
+      }
+      continue;
+    }
+    graph_ok_[i] = true;
     auto& edges = graph_[i];
     for (std::size_t k = 0; k <= v.size(); ++k) {
       if (auto it = sets.find(v.substr(0, k)); it != sets.end())
@@ -221,8 +237,26 @@ bool read_tracker::reachable(std::size_t r, const kv_state& state) {
   if (!out.found)
     return !state || dels_left_ > 0;
   const auto& v = out.value;
-  if (v.empty() || !graph_ok_[r])
+  if (v.empty())
     return true;
+  if (!graph_ok_[r]) {
+    // The prefix test alone (v is too long for a graph). Every operation
+    // but put, cas and del leaves the state's old value as a prefix of the
+    // new one (get and failed cas keep it, append extends it). So if the
+    // state is a value that is not a prefix of v, then until a del, or a put
+    // or cas writing a prefix of v, is linearized, the state stays a value
+    // that is not a prefix of v -- in particular, it is not v. With none of
+    // those left, the get can never become legal. (An absent state is
+    // like "" here: an append to it starts from "".)
+    if (!state || dels_left_ > 0)
+      return true;
+    if (state->size() <= v.size() && v.compare(0, state->size(), *state) == 0)
+      return true;
+    for (auto w : resets_[r])
+      if (!linearized_[static_cast<std::size_t>(w)])
+        return true;
+    return false;
+  }
   // Nodes: the prefixes of v by length. The empty prefix also stands for
   // "absent" (appending to an absent key starts from "").
   reach_.assign(v.size() + 1, 0);

@@ -13,8 +13,14 @@
 //     chain ends with a producer, and an append of v[j..k) needs the state
 //     v[0..j) before it. reachable() searches that graph over the prefixes
 //     of v, letting each operation be used any number of times (an
-//     over-approximation, so "unreachable" is certain). Checked for the
-//     candidate gets only.
+//     over-approximation, so "unreachable" is certain). For a value too
+//     long for a graph (over 4 KiB) only the graph's first step is checked
+//     -- the prefix test: the state is a prefix of v, or a del or a put or
+//     cas writing a prefix of v is left. Checked for the candidate gets
+//     and for the get called next after them (search.cpp): that one is
+//     what refutes a wrong order of concurrent appends as soon as it is
+//     tried when no get is concurrent with them (the kvraft tests' "one
+//     key" shape: appends, then one get at the end).
 // Both turn a wrong guess into a dead end when it happens, not when the
 // get's return is reached, and that is what makes one key with 16 clients
 // tractable (bench/checker_bench.cpp).
@@ -84,7 +90,7 @@ private:
 
   /// Fills producers_of_, remaining_, unreached_ and dels_left_.
   void index_producers();
-  /// Fills graph_ and graph_ok_.
+  /// Fills graph_, graph_ok_ and resets_.
   void index_paths();
   /// Operation `w` was linearized (delta -1) or undone (+1).
   void count(std::size_t w, int delta);
@@ -110,10 +116,13 @@ private:
   /// Dels not yet linearized.
   int dels_left_ = 0;
   /// Per get that found a value: its edges, sorted by `to`. graph_ok_ says
-  /// whether it has a graph (values longer than 4 KiB have none and count
-  /// as always reachable).
+  /// whether it has a graph (values longer than 4 KiB have none and get the
+  /// prefix test only).
   std::vector<std::vector<edge>> graph_;
   std::vector<bool> graph_ok_;
+  /// Per get without a graph: the puts and cas ops (ok or unknown) that
+  /// write a prefix of its value.
+  std::vector<std::vector<int>> resets_;
   /// Scratch space for reachable().
   std::vector<char> reach_;
 };
