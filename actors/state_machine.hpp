@@ -28,6 +28,24 @@ public:
     return errc::none;
   }
 
+  /// Linearizable reads without the log (ReadIndex, Raft thesis §6.4):
+  /// when this returns true for a submitted command, the state machine
+  /// actor does not propose it; it asks its peer to confirm leadership and
+  /// answers with query(command) once every entry committed before the
+  /// request is applied. The command must not change the state. Default:
+  /// false (every command goes through the log).
+  virtual bool is_read_only(const std::string& command) const {
+    static_cast<void>(command);
+    return false;
+  }
+
+  /// Answers a read-only command (is_read_only) from the current state,
+  /// without changing it. Returns the reply bytes, as apply() would.
+  virtual std::string query(const std::string& command) {
+    static_cast<void>(command);
+    return {};
+  }
+
   /// Asked after every batch of applied entries, with the index the machine
   /// has applied through: return the machine's state as bytes to let Raft
   /// drop its log through `applied` (6.5840 Snapshot(index, snapshot)), or

@@ -151,10 +151,49 @@ void install_snapshot(state_machine_actor_type* self, apply_msg& m) {
   st.last_applied = m.snapshot_index;
 }
 
+/// The peer's answer to a ReadIndex request (peer_actor.hpp, "Reads").
+void answer_read(state_machine_actor_type* self, std::uint64_t id,
+                 index_t index, bool ok, server_id hint) {
+  auto& st = self->state;
+  auto it = st.reads.find(id);
+  if (it == st.reads.end())
+    return;
+  auto rp = it->second.promise;
+  auto cmd = std::move(it->second.command);
+  st.reads.erase(it);
+  if (!ok) {
+    // Not the leader (retry at the hint), or a leader that could not
+    // confirm it in time (then the hint names this node; a client that is
+    // already here moves on). A read is safe to retry anywhere.
+    rp.deliver(error_reply(errc::not_leader, hint));
+    return;
+  }
+  if (st.last_applied < index) {
+    // The peer sends every entry through `index` before the answer (CAF
+    // keeps the order between two actors): a broken contract.
+    fail(self, "read " + std::to_string(id) + " confirmed at index "
+                 + to_string(index) + " but only "
+                 + to_string(st.last_applied) + " applied");
+    return;
+  }
+  client_reply r;
+  r.index = st.last_applied;
+  try {
+    r.result = st.machine->query(cmd);
+  } catch (const std::exception& ex) {
+    fail(self, std::string{"the machine threw in query: "} + ex.what());
+    return;
+  }
+  ++st.reads_answered;
+  rp.deliver(std::move(r));
+}
+
 } // namespace
 
 state_machine_state::~state_machine_state() {
   for (auto& kvp : waiting)
+    kvp.second.promise.deliver(error_reply(errc::shutting_down));
+  for (auto& kvp : reads)
     kvp.second.promise.deliver(error_reply(errc::shutting_down));
 }
 
@@ -183,6 +222,16 @@ caf::behavior state_machine_actor(state_machine_actor_type* self,
       // Refused before it reaches the log: nothing changes anywhere.
       if (auto e = self->state.machine->validate(cmd); e != errc::none)
         return error_reply(e);
+      if (self->state.machine->is_read_only(cmd)) {
+        // ReadIndex: no log entry; the peer confirms leadership first.
+        auto& st = self->state;
+        auto id = ++st.last_read_id;
+        auto rp = self->make_response_promise<client_reply>();
+        st.reads.emplace(id, state_machine_state::pending_read{std::move(cmd),
+                                                               rp});
+        self->send(st.peer, read_index_atom::value, id);
+        return rp;
+      }
       auto rp = self->make_response_promise<client_reply>();
       self->request(self->state.peer, caf::infinite, propose_atom::value,
                     std::move(cmd))
@@ -200,6 +249,8 @@ caf::behavior state_machine_actor(state_machine_actor_type* self,
     [self](apply_atom, apply_msg& snapshot) {
       install_snapshot(self, snapshot);
     },
+    [self](read_index_atom, std::uint64_t id, index_t index, bool ok,
+           server_id hint) { answer_read(self, id, index, ok, hint); },
     [self](caf::get_atom, status_atom) { return self->state.last_applied; },
   };
 }

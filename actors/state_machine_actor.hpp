@@ -28,6 +28,16 @@
 //                                     index order, contiguous.
 //   (caf::get_atom, status_atom)      -> index_t: last applied index.
 //
+// Reads (ReadIndex, Raft thesis §6.4): a submitted command for which
+// machine->is_read_only() holds is not proposed. The actor sends
+// (read_index_atom, id) to its peer (peer_actor.hpp, "Reads"); on
+// (read_index_atom, id, index, ok = true, hint) -- which arrives after
+// every entry through `index` -- it answers machine->query(cmd) with
+// errc::none (client_reply.index = last applied index); on ok = false it
+// answers not_leader with the peer's hint (which names this node itself
+// when it still leads but could not confirm it in time). Safe to retry: a
+// read changes nothing.
+//
 // Applying: each entry becomes an apply_msg (6.5840 ApplyMsg). Commands go
 // to machine->apply() with command_valid = true. No-op entries (a leader's
 // empty entry, thesis §6.4) are NOT passed to the machine: they only advance
@@ -71,7 +81,7 @@ struct state_machine_state {
   state_machine_state& operator=(const state_machine_state&) = delete;
 
   /// Runs at exit (CAF destroys the state in on_exit): every waiting client
-  /// gets errc::shutting_down.
+  /// and every pending read gets errc::shutting_down.
   ~state_machine_state();
 
   /// The user's machine. Built once at spawn; never null while running.
@@ -87,6 +97,19 @@ struct state_machine_state {
   std::map<index_t, waiting_client> waiting;
   /// Commands applied (no-ops not counted).
   std::uint64_t commands_applied = 0;
+
+  /// A read-only command (machine->is_read_only) waiting for its peer's
+  /// ReadIndex answer. Volatile.
+  struct pending_read {
+    std::string command;
+    caf::typed_response_promise<client_reply> promise;
+  };
+  /// Reads sent to the peer as (read_index_atom, id), by id.
+  std::map<std::uint64_t, pending_read> reads;
+  /// Last read id handed out. Monotonic.
+  std::uint64_t last_read_id = 0;
+  /// Reads answered through ReadIndex.
+  std::uint64_t reads_answered = 0;
 };
 
 using state_machine_actor_type = caf::stateful_actor<state_machine_state>;

@@ -60,4 +60,25 @@ raft::errc kv_state_machine::validate(const std::string& command) const {
   return kv::validate(*cmd, opts_.limits);
 }
 
+bool kv_state_machine::is_read_only(const std::string& command) const {
+  if (!opts_.read_index)
+    return false;
+  auto cmd = decode_command(command);
+  return cmd && cmd->kind == op::get && cmd->client_id == 0;
+}
+
+std::string kv_state_machine::query(const std::string& command) {
+  auto cmd = decode_command(command);
+  if (!cmd || cmd->kind != op::get || cmd->client_id != 0)
+    return encode(failure(reason::malformed));
+  if (auto v = check(*cmd, opts_.limits); !v)
+    return encode(failure(v.why));
+  reply r;
+  if (auto it = state_.data.find(cmd->key); it != state_.data.end()) {
+    r.found = true;
+    r.value = it->second;
+  }
+  return encode(r);
+}
+
 } // namespace raft::kv

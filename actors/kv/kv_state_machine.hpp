@@ -39,6 +39,12 @@ struct kv_options {
   /// thread-safe). take_snapshot() asks it first, so the policy works
   /// without anyone calling observe_raft_state().
   std::function<std::uint64_t()> raft_state_bytes;
+  /// How gets are linearized: false -- through the log like every command
+  /// (the default); true -- with ReadIndex (Raft thesis §6.4): a get
+  /// without a session is answered from the state once the leader has
+  /// confirmed its leadership and applied its commit index, without a log
+  /// entry (needs config::noop_on_election on the nodes).
+  bool read_index = false;
 };
 
 class kv_state_machine : public raft::actors::state_machine {
@@ -71,6 +77,14 @@ public:
   /// undecodable command is bad_request, an oversized one too_large (the
   /// same check apply() makes, so nothing reaches the log in vain).
   raft::errc validate(const std::string& command) const override;
+
+  /// With kv_options::read_index: a get without a session (client_id 0,
+  /// as kv::client_actor sends gets). Sessions' gets go through the log.
+  bool is_read_only(const std::string& command) const override;
+
+  /// Answers a read-only get from the current state (no session, nothing
+  /// changes); the encoded reply, like apply().
+  std::string query(const std::string& command) override;
 
   // -- snapshot policy -------------------------------------------------------
 

@@ -49,7 +49,7 @@ void retry(client_actor_type* self, std::optional<std::size_t> hint) {
   st.backoff = st.backoff.count() == 0
                  ? st.opts.backoff_min
                  : std::min(st.backoff * 2, st.opts.backoff_max);
-  self->delayed_send(self, st.backoff, kv_retry_atom::value, st.last_seq);
+  self->delayed_send(self, st.backoff, kv_retry_atom::value, st.call_id);
 }
 
 std::optional<std::size_t> index_of(const client_state& st, server_id id) {
@@ -62,7 +62,7 @@ std::optional<std::size_t> index_of(const client_state& st, server_id id) {
 void on_answer(client_actor_type* self, std::uint64_t seq,
                const client_reply& r) {
   auto& st = self->state;
-  if (st.calls.empty() || seq != st.last_seq)
+  if (st.calls.empty() || seq != st.call_id)
     return; // an answer to a finished call (cannot happen: one in flight)
   switch (r.error) {
     case raft::errc::none: {
@@ -93,14 +93,14 @@ void on_answer(client_actor_type* self, std::uint64_t seq,
 
 void attempt(client_actor_type* self) {
   auto& st = self->state;
-  auto seq = st.last_seq;
+  auto seq = st.call_id;
   const auto& endpoint = st.opts.servers[st.leader].second;
   self->request(endpoint, st.opts.request_timeout, submit_atom::value,
                 st.in_flight)
     .then([self, seq](const client_reply& r) { on_answer(self, seq, r); },
           [self, seq](const caf::error&) {
             auto& s = self->state;
-            if (!s.calls.empty() && seq == s.last_seq)
+            if (!s.calls.empty() && seq == s.call_id)
               retry(self, std::nullopt);
           });
 }
@@ -110,8 +110,12 @@ void start_next(client_actor_type* self) {
   if (st.calls.empty() || !st.in_flight.empty())
     return;
   auto& cmd = st.calls.front().cmd;
-  cmd.client_id = st.client_id;
-  cmd.seq = st.last_seq + 1;
+  // Gets change nothing, so they need no session: a retried get simply
+  // reads again (inside the call's interval), and a server may answer it
+  // with ReadIndex instead of the log.
+  bool session = cmd.kind != op::get;
+  cmd.client_id = session ? st.client_id : 0;
+  cmd.seq = session ? st.last_seq + 1 : 0;
   // Refused locally: the seq is not used, nothing is sent.
   if (auto e = validate(cmd, st.opts.limits); e != raft::errc::none) {
     auto c = std::move(st.calls.front());
@@ -120,7 +124,9 @@ void start_next(client_actor_type* self) {
     start_next(self);
     return;
   }
-  ++st.last_seq;
+  if (session)
+    ++st.last_seq;
+  ++st.call_id;
   st.in_flight = encode(cmd);
   st.started = self->clock().now();
   attempt(self);
@@ -151,7 +157,7 @@ caf::behavior client_actor(client_actor_type* self, client_options opts) {
     },
     [self](kv_retry_atom, std::uint64_t seq) {
       auto& s = self->state;
-      if (!s.calls.empty() && seq == s.last_seq && !s.in_flight.empty())
+      if (!s.calls.empty() && seq == s.call_id && !s.in_flight.empty())
         attempt(self);
     },
     [self](caf::get_atom, status_atom) {

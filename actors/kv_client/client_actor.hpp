@@ -7,7 +7,9 @@
 //   (kv_call_atom, kv::command cmd) -> kv::reply
 //     cmd.kind/key/value/expected/expect_absent say what to do; client_id
 //     and seq are the client's own (whatever the caller put there is
-//     replaced). Calls are handled one at a time, in arrival order (the
+//     replaced): writes carry the session (seq 1, 2, ...), gets none --
+//     they change nothing, so a retried get just reads again, and servers
+//     may answer them with ReadIndex (kv_options::read_index). Calls are handled one at a time, in arrival order (the
 //     session allows one outstanding request); later calls wait.
 //     The reply's `error` is one of raft::errc (client_messages.hpp):
 //       none        done; found/ok/value as kv::reply documents.
@@ -90,6 +92,9 @@ struct client_state {
   /// in progress, if any). Volatile: a new client actor is a new session.
   std::uint64_t client_id = 0;
   std::uint64_t last_seq = 0;
+  /// Calls started so far (identifies the call of an answer or a retry
+  /// timer). Monotonic.
+  std::uint64_t call_id = 0;
   /// Index into opts.servers of the server believed to lead.
   std::size_t leader = 0;
   /// Calls in arrival order; the front one is in progress.

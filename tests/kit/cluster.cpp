@@ -193,6 +193,7 @@ void cluster::start_server(int i) {
   o.raft.rng_seed = seed_ + static_cast<std::uint64_t>(i + 1)
                     + s.starts * 0x9e3779b97f4a7c15ull;
   o.tick_interval = tick_interval;
+  o.raft.noop_on_election = opts_.noop_on_election;
   o.store = s.store;
   o.transport = net_;
   if (opts_.make_state_machine)

@@ -85,6 +85,9 @@ struct cluster_options {
   /// 0: pick one from std::random_device; always printed when a check
   /// fails.
   std::uint64_t seed = 0;
+  /// A new leader appends an empty entry of its term (thesis §6.4; needed
+  /// by ReadIndex reads).
+  bool noop_on_election = false;
   /// Optional: the state machine of every instance of server i, instead of
   /// the 6.5840 appliers (the KV kit runs kv_state_machine here). `store`
   /// is the instance's store (e.g. for the raft-state size). With it, the

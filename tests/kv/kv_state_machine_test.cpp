@@ -204,3 +204,47 @@ TEST_CASE("kv machine: two replicas fed the same apply stream agree",
     CHECK(a.snapshot() == b->snapshot());
   }
 }
+
+TEST_CASE("kv machine: with read_index a get without a session is read-only "
+          "and answered from the state without changing it",
+          "[kv][read-index]") {
+  kv_options o;
+  o.read_index = true;
+  kv_state_machine m{o};
+  command put;
+  put.client_id = 7;
+  put.seq = 1;
+  put.kind = op::put;
+  put.key = "k";
+  put.value = "v";
+  apply_msg a;
+  a.command_valid = true;
+  a.command = encode(put);
+  a.command_index = index_t{1};
+  m.apply(a);
+  command get;
+  get.kind = op::get;
+  get.key = "k";
+  CHECK(m.is_read_only(encode(get)));
+  auto before = m.snapshot();
+  auto r = decode_reply(m.query(encode(get)));
+  REQUIRE(r);
+  CHECK(r->error == errc::none);
+  CHECK(r->found);
+  CHECK(r->value == "v");
+  CHECK(m.snapshot() == before);
+  get.key = "absent";
+  r = decode_reply(m.query(encode(get)));
+  REQUIRE(r);
+  CHECK_FALSE(r->found);
+  // Writes and gets with a session go through the log; so does everything
+  // without read_index.
+  CHECK_FALSE(m.is_read_only(encode(put)));
+  command session_get = get;
+  session_get.client_id = 7;
+  session_get.seq = 2;
+  CHECK_FALSE(m.is_read_only(encode(session_get)));
+  CHECK_FALSE(m.is_read_only("garbage"));
+  kv_state_machine log_reads{};
+  CHECK_FALSE(log_reads.is_read_only(encode(get)));
+}

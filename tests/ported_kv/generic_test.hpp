@@ -24,6 +24,8 @@ struct generic_shape {
   bool partitions = false;
   std::int64_t max_raft_state = -1;
   bool random_keys = false;
+  /// Gets with ReadIndex instead of through the log (our addition).
+  bool read_index = false;
 };
 
 /// GenericTest's body: 3 rounds of `clients` clerks for 5 s each, with

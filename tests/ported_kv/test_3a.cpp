@@ -32,8 +32,9 @@ kv_cluster_options shape(int servers, bool unreliable,
 }
 
 void generic(const char* desc, int nservers, const generic_shape& s) {
-  for_each_kv_run(desc, shape(nservers, s.unreliable, s.max_raft_state),
-                  [&](kv_cluster& cfg) { generic_test(cfg, s); });
+  auto o = shape(nservers, s.unreliable, s.max_raft_state);
+  o.read_index = s.read_index;
+  for_each_kv_run(desc, o, [&](kv_cluster& cfg) { generic_test(cfg, s); });
 }
 
 } // namespace
@@ -141,42 +142,60 @@ TEST_CASE("TestOnePartition3A: progress in majority") {
     });
 }
 
-TEST_CASE("TestManyPartitionsOneClient3A: partitions, one client") {
+TEST_CASE("TestManyPartitionsOneClient3A: partitions one client") {
   generic("Test: partitions, one client (3A)", 5, {1, false, false, true});
 }
 
-TEST_CASE("TestManyPartitionsManyClients3A: partitions, many clients") {
+TEST_CASE("TestManyPartitionsManyClients3A: partitions many clients") {
   generic("Test: partitions, many clients (3A)", 5, {5, false, false, true});
 }
 
-TEST_CASE("TestPersistOneClient3A: restarts, one client") {
+TEST_CASE("TestPersistOneClient3A: restarts one client") {
   generic("Test: restarts, one client (3A)", 5, {1, false, true});
 }
 
-TEST_CASE("TestPersistConcurrent3A: restarts, many clients") {
+TEST_CASE("TestPersistConcurrent3A: restarts many clients") {
   generic("Test: restarts, many clients (3A)", 5, {5, false, true});
 }
 
-TEST_CASE("TestPersistConcurrentUnreliable3A: unreliable net, restarts, "
+TEST_CASE("TestPersistConcurrentUnreliable3A: unreliable net restarts "
           "many clients") {
   generic("Test: unreliable net, restarts, many clients (3A)", 5,
           {5, true, true});
 }
 
-TEST_CASE("TestPersistPartition3A: restarts, partitions, many clients") {
+TEST_CASE("TestPersistPartition3A: restarts partitions many clients") {
   generic("Test: restarts, partitions, many clients (3A)", 5,
           {5, false, true, true});
 }
 
-TEST_CASE("TestPersistPartitionUnreliable3A: unreliable net, restarts, "
-          "partitions, many clients") {
+TEST_CASE("TestPersistPartitionUnreliable3A: unreliable net restarts "
+          "partitions many clients") {
   generic("Test: unreliable net, restarts, partitions, many clients (3A)", 5,
           {5, true, true, true});
 }
 
-TEST_CASE("TestPersistPartitionUnreliableLinearizable3A: unreliable net, "
-          "restarts, partitions, random keys, many clients") {
+TEST_CASE("TestPersistPartitionUnreliableLinearizable3A: unreliable net "
+          "restarts partitions random keys many clients") {
   generic("Test: unreliable net, restarts, partitions, random keys, many "
           "clients (3A)",
           7, {15, true, true, true, -1, true});
+}
+
+// The same tests with gets answered by ReadIndex (Raft thesis §6.4) instead
+// of through the log: the histories must stay linearizable.
+TEST_CASE("TestConcurrent3A: many clients ReadIndex reads") {
+  generic_shape s{5};
+  s.read_index = true;
+  generic("Test: many clients, ReadIndex reads (3A)", 5, s);
+}
+
+TEST_CASE("TestPersistPartitionUnreliableLinearizable3A: unreliable net "
+          "restarts partitions random keys many clients ReadIndex "
+          "reads") {
+  generic_shape s{15, true, true, true, -1, true};
+  s.read_index = true;
+  generic("Test: unreliable net, restarts, partitions, random keys, many "
+          "clients, ReadIndex reads (3A)",
+          7, s);
 }

@@ -28,8 +28,9 @@ kv_cluster_options shape(int servers, bool unreliable,
 }
 
 void generic(const char* desc, int nservers, const generic_shape& s) {
-  for_each_kv_run(desc, shape(nservers, s.unreliable, s.max_raft_state),
-                  [&](kv_cluster& cfg) { generic_test(cfg, s); });
+  auto o = shape(nservers, s.unreliable, s.max_raft_state);
+  o.read_index = s.read_index;
+  for_each_kv_run(desc, o, [&](kv_cluster& cfg) { generic_test(cfg, s); });
 }
 
 /// check(cfg, t, ck, key, value).
@@ -128,40 +129,50 @@ TEST_CASE("TestSpeed3B: ops complete fast enough") {
                   [](kv_cluster& cfg) { generic_test_speed(cfg); });
 }
 
-TEST_CASE("TestSnapshotRecover3B: restarts, snapshots, one client") {
+TEST_CASE("TestSnapshotRecover3B: restarts snapshots one client") {
   generic("Test: restarts, snapshots, one client (3B)", 5,
           {1, false, true, false, 1000});
 }
 
-TEST_CASE("TestSnapshotRecoverManyClients3B: restarts, snapshots, many "
+TEST_CASE("TestSnapshotRecoverManyClients3B: restarts snapshots many "
           "clients") {
   generic("Test: restarts, snapshots, many clients (3B)", 5,
           {20, false, true, false, 1000});
 }
 
-TEST_CASE("TestSnapshotUnreliable3B: unreliable net, snapshots, many "
+TEST_CASE("TestSnapshotUnreliable3B: unreliable net snapshots many "
           "clients") {
   generic("Test: unreliable net, snapshots, many clients (3B)", 5,
           {5, true, false, false, 1000});
 }
 
-TEST_CASE("TestSnapshotUnreliableRecover3B: unreliable net, restarts, "
-          "snapshots, many clients") {
+TEST_CASE("TestSnapshotUnreliableRecover3B: unreliable net restarts "
+          "snapshots many clients") {
   generic("Test: unreliable net, restarts, snapshots, many clients (3B)", 5,
           {5, true, true, false, 1000});
 }
 
 TEST_CASE("TestSnapshotUnreliableRecoverConcurrentPartition3B: unreliable "
-          "net, restarts, partitions, snapshots, many clients") {
+          "net restarts partitions snapshots many clients") {
   generic("Test: unreliable net, restarts, partitions, snapshots, many "
           "clients (3B)",
           5, {5, true, true, true, 1000});
 }
 
 TEST_CASE("TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B: "
-          "unreliable net, restarts, partitions, snapshots, random keys, "
+          "unreliable net restarts partitions snapshots random keys "
           "many clients") {
   generic("Test: unreliable net, restarts, partitions, snapshots, random "
           "keys, many clients (3B)",
           7, {15, true, true, true, 1000, true});
+}
+
+TEST_CASE("TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B: "
+          "unreliable net restarts partitions snapshots random keys "
+          "many clients ReadIndex reads") {
+  generic_shape s{15, true, true, true, 1000, true};
+  s.read_index = true;
+  generic("Test: unreliable net, restarts, partitions, snapshots, random "
+          "keys, many clients, ReadIndex reads (3B)",
+          7, s);
 }

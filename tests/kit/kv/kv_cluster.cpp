@@ -26,11 +26,15 @@ cluster_options raft_options(const kv_cluster_options& o) {
   r.clock = o.clock;
   r.storage = o.storage;
   r.seed = o.seed;
+  r.noop_on_election = o.read_index;
   auto max = o.max_raft_state;
-  r.make_state_machine = [max](int, std::shared_ptr<persistence::store> store)
+  auto read_index = o.read_index;
+  r.make_state_machine = [max, read_index](
+                           int, std::shared_ptr<persistence::store> store)
     -> std::unique_ptr<actors::state_machine> {
     kv::kv_options kv;
     kv.max_raft_state = max;
+    kv.read_index = read_index;
     kv.raft_state_bytes = [store] {
       return static_cast<std::uint64_t>(store->raft_state_size());
     };

@@ -32,6 +32,9 @@ struct kv_cluster_options {
   /// kvraft maxraftstate: snapshot once the persisted Raft state reaches
   /// this many bytes; -1: never.
   std::int64_t max_raft_state = -1;
+  /// Gets with ReadIndex (kv_options::read_index; the nodes then append a
+  /// no-op on election) instead of through the log.
+  bool read_index = false;
   clock_mode clock = clock_mode::simulated;
   storage_kind storage = storage_kind::memory;
   std::uint64_t seed = 0;
