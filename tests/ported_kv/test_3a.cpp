@@ -39,16 +39,16 @@ void generic(const char* desc, int nservers, const generic_shape& s) {
 
 } // namespace
 
-TEST_CASE("TestBasic3A: one client") {
+TEST_CASE("TestBasic3A: one client", "[realtime-subset]") {
   generic("Test: one client (3A)", 5, {1});
 }
 
-TEST_CASE("TestSpeed3A: ops complete fast enough") {
+TEST_CASE("TestSpeed3A: ops complete fast enough", "[realtime-subset]") {
   for_each_kv_run("Test: ops complete fast enough (3A)", shape(3, false),
                   [](kv_cluster& cfg) { generic_test_speed(cfg); });
 }
 
-TEST_CASE("TestConcurrent3A: many clients") {
+TEST_CASE("TestConcurrent3A: many clients", "[realtime-subset]") {
   generic("Test: many clients (3A)", 5, {5});
 }
 
@@ -84,7 +84,7 @@ TEST_CASE("TestUnreliableOneKey3A: concurrent append to same key") {
 // Submit a request in the minority partition and check that the requests
 // don't go through until the partition heals. The leader in the original
 // network ends up in the minority partition.
-TEST_CASE("TestOnePartition3A: progress in majority") {
+TEST_CASE("TestOnePartition3A: progress in majority", "[realtime-subset]") {
   for_each_kv_run(
     "Test: progress in majority (3A)", shape(5, false), [](kv_cluster& cfg) {
       auto& r = cfg.raft();
@@ -154,7 +154,7 @@ TEST_CASE("TestPersistOneClient3A: restarts one client") {
   generic("Test: restarts, one client (3A)", 5, {1, false, true});
 }
 
-TEST_CASE("TestPersistConcurrent3A: restarts many clients") {
+TEST_CASE("TestPersistConcurrent3A: restarts many clients", "[realtime-subset]") {
   generic("Test: restarts, many clients (3A)", 5, {5, false, true});
 }
 

@@ -46,7 +46,7 @@ void check(kv_cluster& cfg, clerk& ck, const std::string& key,
 
 // Ensure that servers discard old log entries and install snapshots; a
 // server that missed them must catch up through InstallSnapshot.
-TEST_CASE("TestSnapshotRPC3B: InstallSnapshot RPC") {
+TEST_CASE("TestSnapshotRPC3B: InstallSnapshot RPC", "[realtime-subset]") {
   const std::int64_t maxraftstate = 1000;
   for_each_kv_run(
     "Test: InstallSnapshot RPC (3B)", shape(3, false, maxraftstate),
@@ -129,7 +129,7 @@ TEST_CASE("TestSpeed3B: ops complete fast enough") {
                   [](kv_cluster& cfg) { generic_test_speed(cfg); });
 }
 
-TEST_CASE("TestSnapshotRecover3B: restarts snapshots one client") {
+TEST_CASE("TestSnapshotRecover3B: restarts snapshots one client", "[realtime-subset]") {
   generic("Test: restarts, snapshots, one client (3B)", 5,
           {1, false, true, false, 1000});
 }
