@@ -79,6 +79,9 @@ constexpr auto patience = 10s;
 
 const char* const phase_names[] = {"leader up", "leader down",
                                    "old leader back"};
+/// With fewer than 3 nodes (no failover).
+const char* const steady_names[] = {"leader up", "leader still up",
+                                    "leader still up"};
 
 // -- one node's KV machine, visible from main ---------------------------------
 
@@ -232,6 +235,7 @@ public:
   }
 
   int run() {
+    failover_ = opts_.nodes >= 3;
     std::cout << "raft-demo (kv): " << opts_.nodes << " nodes, "
               << opts_.clients << " clients, " << opts_.seconds
               << " s per phase, max raft state "
@@ -255,7 +259,7 @@ public:
     start_clients();
     run_phase(0);
     int old = leader_;
-    bool failover = opts_.nodes >= 3;
+    bool failover = failover_;
     if (failover) {
       tl_->event("killing leader node " + std::to_string(old));
       auto killed_at = tl_->since_start();
@@ -265,9 +269,9 @@ public:
       if (wait_for_leader(old) < 0)
         return fail("no new leader within 10 s of the kill");
       auto elected = tl_->first_leader_after(killed_at);
-      failover_ = elected < 0 ? -1 : elected - killed_at;
+      failover_time_ = elected < 0 ? -1 : elected - killed_at;
       tl_->event("new leader node " + std::to_string(leader_) + ", elected "
-                 + fixed(failover_, 3) + " s after the kill");
+                 + fixed(failover_time_, 3) + " s after the kill");
       finish_phase(1);
       tl_->event("restarting node " + std::to_string(old)
                  + " from its persisted state");
@@ -534,10 +538,14 @@ private:
     phase_ = p;
     phase_start_ = clock_type::now();
     phase_retries_ = retries();
-    tl_->event("phase " + std::to_string(p + 1) + " (" + phase_names[p]
+    tl_->event("phase " + std::to_string(p + 1) + " (" + phase_name(p)
                + "): " + std::to_string(opts_.clients)
                + " clients writing and reading for "
                + std::to_string(opts_.seconds) + " s");
+  }
+
+  const char* phase_name(int p) const {
+    return (failover_ ? phase_names : steady_names)[p];
   }
 
   bool phase_over() const {
@@ -687,7 +695,7 @@ private:
     std::cout << "\n  first election:   " << fixed(first_election_, 3)
               << " s after start\n";
     if (failover) {
-      std::cout << "  failover:         " << fixed(failover_, 3)
+      std::cout << "  failover:         " << fixed(failover_time_, 3)
                 << " s from leader kill to new leader\n";
       std::cout << "  catch-up:         "
                 << (catch_up_ < 0 ? std::string{"NOT within 10 s"}
@@ -699,7 +707,7 @@ private:
       for (int p = 0; p < 3; ++p)
         std::cout << "  phase " << p + 1 << " ("
                   << std::left << std::setw(18)
-                  << (std::string{phase_names[p]} + "):") << std::right
+                  << (std::string{phase_name(p)} + "):") << std::right
                   << line_of(stats_[static_cast<std::size_t>(p)]) << "\n";
     }
     std::size_t unknown = 0;
@@ -777,7 +785,10 @@ private:
   clock_type::time_point phase_start_;
   std::uint64_t phase_retries_ = 0;
   double first_election_ = -1;
-  double failover_ = -1;
+  /// Whether the leader is killed and restarted (at least 3 nodes).
+  bool failover_ = false;
+  /// Seconds from the kill to the new leader's announcement.
+  double failover_time_ = -1;
   double restarted_at_ = -1;
   double catch_up_ = -1;
   std::string replicas_ = "not compared";
