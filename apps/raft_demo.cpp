@@ -1,19 +1,24 @@
 // raft-demo: the main job. A cluster of Raft nodes in one process (five by
-// default), no configuration needed. It elects a leader, submits commands,
-// kills the leader, shows the new election, restarts the old leader, waits
-// for every log to converge, and prints a timeline and a summary. With
-// --data-dir the nodes keep their state on disk (disk_store), and the demo
-// finally stops the whole cluster and starts it again from the directory.
+// default), no configuration needed. Two modes (apps/raft_demo_cli.hpp):
 //
-// Exit status: 0 when every node applied the same commands in the same order,
-// 1 otherwise, 2 on bad usage.
+// --mode kv (the default, apps/raft_demo_kv.cpp): the replicated KV service
+// with clients writing and reading while the leader is killed and
+// restarted, ending with a linearizability verdict and an HTML history.
+//
+// --mode log (this file): elects a leader, submits commands, kills the
+// leader, shows the new election, restarts the old leader, waits for every
+// log to converge, and prints a timeline and a summary. With --data-dir the
+// nodes keep their state on disk (disk_store), and the demo finally stops
+// the whole cluster and starts it again from the directory.
+//
+// Exit status (--mode log): 0 when every node applied the same commands in
+// the same order, 1 otherwise, 2 on bad usage.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -33,53 +38,25 @@
 #include "actors/transport.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
-#include "persistence/disk_store.hpp"
-#include "persistence/memory_store.hpp"
 #include "apps/raft_demo_cli.hpp"
+#include "apps/raft_demo_common.hpp"
+#include "apps/raft_demo_kv.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using raft::demo::clock_type;
 using namespace std::chrono_literals;
 using raft::demo::demo_options;
 
 // -- shared demo state ------------------------------------------------------------
 
 /// What every node applied, per incarnation, plus the timeline. Written by
-/// the state machines and the observer (actor threads), read by main.
-struct demo_log {
-  clock_type::time_point t0 = clock_type::now();
-  std::mutex mtx;
-  std::vector<std::string> timeline;
+/// the state machines and the observer (actor threads), read by main; every
+/// member is guarded by timeline::mtx.
+struct demo_log : raft::demo::timeline {
   /// applied[node] = commands of the node's current incarnation, in order.
   std::map<int, std::vector<std::string>> applied;
   std::map<int, int> incarnation;
-  /// Terms in which some node became leader, and who.
-  std::map<std::uint64_t, int> leaders;
-  /// When (seconds since start) the leader of each term announced itself.
-  std::map<std::uint64_t, double> leader_since;
-
-  /// The earliest leader announcement at or after `t`, or -1.
-  double first_leader_after(double t) {
-    std::lock_guard<std::mutex> guard{mtx};
-    for (auto& [term, at] : leader_since)
-      if (at >= t)
-        return at;
-    return -1;
-  }
-
-  double since_start() const {
-    return std::chrono::duration<double>(clock_type::now() - t0).count();
-  }
-
-  void event(const std::string& what) {
-    std::ostringstream line;
-    line << "  +" << std::fixed << std::setprecision(3) << since_start()
-         << "s  " << what;
-    std::lock_guard<std::mutex> guard{mtx};
-    timeline.push_back(line.str());
-    std::cout << line.str() << std::endl;
-  }
 };
 
 /// The demo's state machine: records every applied command of one node
@@ -160,7 +137,7 @@ public:
     transport_ = raft::actors::spawn_direct_transport(sys_);
     for (int i = 1; i <= opts_.nodes; ++i)
       members_.push_back(raft::server_id{static_cast<std::uint32_t>(i)});
-    observer_ = spawn_observer();
+    observer_ = raft::demo::spawn_observer(sys_, log_);
   }
 
   ~demo() {
@@ -173,7 +150,8 @@ public:
   int run() {
     std::cout << "raft-demo: " << opts_.nodes << " nodes, seed " << opts_.seed
               << " (replay with --seed " << opts_.seed << ")\n\ntimeline:\n";
-    if (!opts_.data_dir.empty() && !make_data_dir())
+    if (!opts_.data_dir.empty()
+        && !raft::demo::make_data_dir(opts_.data_dir, opts_.nodes))
       return 1;
     for (int i = 1; i <= opts_.nodes; ++i) {
       if (!open_store(i))
@@ -227,77 +205,18 @@ private:
 
   // -- storage ------------------------------------------------------------------
 
-  bool make_data_dir() {
-    std::error_code ec;
-    std::filesystem::create_directories(opts_.data_dir, ec);
-    if (ec) {
-      std::cerr << "raft-demo: cannot create --data-dir " << opts_.data_dir
-                << ": " << ec.message() << "\n";
-      return false;
-    }
-    // The cluster's membership is not stored yet (membership changes are a
-    // later issue): a directory of a cluster of another size is refused
-    // rather than silently re-read with different majorities.
-    int found = 0;
-    bool others = false;
-    for (auto& entry : std::filesystem::directory_iterator(opts_.data_dir, ec)) {
-      auto name = entry.path().filename().string();
-      if (name.rfind("node-", 0) != 0)
-        continue;
-      ++found;
-      auto id = std::atoi(name.c_str() + 5);
-      others = others || id < 1 || id > opts_.nodes;
-    }
-    if (found > 0 && (others || found != opts_.nodes)) {
-      std::cerr << "raft-demo: " << opts_.data_dir << " holds " << found
-                << " node directories, but --nodes is " << opts_.nodes
-                << "; run with the cluster size it was created with, or use"
-                   " another --data-dir\n";
-      return false;
-    }
-    return true;
-  }
-
-  /// Opens node i's store: memory, or its disk_store (recovering it). On a
-  /// refusal (foreign or corrupt directory, held LOCK) prints the store's
-  /// one-line reason and returns false.
+  /// Opens node i's store (raft_demo_common.hpp); false on a refusal.
   bool open_store(int i) {
-    if (opts_.data_dir.empty()) {
-      if (!stores_.count(i)) // a restart keeps the memory store
-        stores_[i] = std::make_shared<raft::persistence::memory_store>();
-      return true;
-    }
-    // A restarted process: the old instance's store dies first.
-    if (auto it = stores_.find(i); it != stores_.end()) {
-      static_cast<raft::persistence::disk_store&>(*it->second).crash();
+    auto it = stores_.find(i);
+    auto previous = it == stores_.end() ? nullptr : it->second;
+    if (it != stores_.end() && !opts_.data_dir.empty())
       stores_.erase(it);
-    }
-    raft::persistence::disk_options d;
-    d.dir = opts_.data_dir + "/node-" + std::to_string(i);
-    d.cluster_id = "raft-demo";
-    d.node = raft::server_id{static_cast<std::uint32_t>(i)};
-    try {
-      auto store = raft::persistence::disk_store::open(d);
-      auto& r = store->recovery();
-      std::ostringstream what;
-      what << "node " << i << " opened " << d.dir << ": ";
-      if (r.created)
-        what << "new data directory";
-      else
-        what << "log " << raft::to_string(r.first_index) << ".."
-             << raft::to_string(r.last_index) << " in " << r.segments
-             << " segment(s)";
-      if (!r.snapshot_file.empty())
-        what << ", snapshot " << r.snapshot_file;
-      if (r.dropped_torn_tail)
-        what << "; dropped a torn tail: " << r.torn_tail_detail;
-      log_->event(what.str());
-      stores_[i] = std::move(store);
-      return true;
-    } catch (const std::exception& e) {
-      std::cerr << "raft-demo: " << e.what() << "\n";
+    auto store = raft::demo::open_store(opts_.data_dir, "raft-demo", i,
+                                        std::move(previous), *log_);
+    if (!store)
       return false;
-    }
+    stores_[i] = std::move(store);
+    return true;
   }
 
   /// Stops every node, closes every store, and starts the cluster again
@@ -327,33 +246,6 @@ private:
     return true;
   }
 
-  caf::actor spawn_observer() {
-    auto log = log_;
-    return sys_.spawn([log](caf::event_based_actor* self) -> caf::behavior {
-      auto last = std::make_shared<std::map<std::uint32_t, raft::peer_status>>();
-      return {
-        [=](const raft::peer_status& s) {
-          auto& prev = (*last)[s.id.value];
-          std::string what;
-          if (s.role != prev.role || s.term != prev.term) {
-            what = "node " + raft::to_string(s.id) + " is "
-                   + raft::to_string(s.role) + " in term "
-                   + raft::to_string(s.term);
-            if (s.role == raft::role::leader) {
-              std::lock_guard<std::mutex> guard{log->mtx};
-              log->leaders[s.term.value] = static_cast<int>(s.id.value);
-              log->leader_since[s.term.value] = log->since_start();
-            }
-          }
-          prev = s;
-          if (!what.empty())
-            log->event(what);
-          static_cast<void>(self);
-        },
-      };
-    });
-  }
-
   void start(int i) {
     {
       std::lock_guard<std::mutex> guard{log_->mtx};
@@ -381,15 +273,10 @@ private:
   }
 
   std::optional<raft::peer_status> status_of(int i) {
-    std::optional<raft::peer_status> result;
     auto it = nodes_.find(i);
     if (it == nodes_.end())
-      return result;
-    self_->request(it->second.peer, 1s, caf::get_atom::value,
-                   raft::status_atom::value)
-      .receive([&](const raft::peer_status& s) { result = s; },
-               [&](caf::error&) {});
-    return result;
+      return std::nullopt;
+    return raft::demo::status_of(self_, it->second.peer);
   }
 
   /// Waits until a node other than `not_this` leads; returns the time since
@@ -586,7 +473,9 @@ int main(int argc, char** argv) {
   int rc = 1;
   {
     caf::actor_system sys{cfg};
-    {
+    if (opts.mode == raft::demo::demo_mode::kv) {
+      rc = raft::demo::run_kv_demo(sys, opts);
+    } else {
       demo d{sys, opts};
       rc = d.run();
     }

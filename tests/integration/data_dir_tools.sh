@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# raft-demo --data-dir keeps state across runs and across a whole-cluster
-# restart; raft-inspect reports a clean directory (exit 0), a torn tail
-# (exit 3, and the next start drops it and says so), corruption before the
-# tail (exit 1, and the node refuses to start naming file and offset), and a
-# foreign directory (exit 4); with snapshots on, a restart starts from the
-# snapshot file and raft-inspect verifies it.
+# raft-demo --mode log --data-dir keeps state across runs and across a
+# whole-cluster restart; raft-inspect reports a clean directory (exit 0), a
+# torn tail (exit 3, and the next start drops it and says so), corruption
+# before the tail (exit 1, and the node refuses to start naming file and
+# offset), and a foreign directory (exit 4); with snapshots on, a restart
+# starts from the snapshot file and raft-inspect verifies it.
 # Usage: data_dir_tools.sh RAFT_DEMO RAFT_INSPECT
 set -uo pipefail
 demo="$1"
@@ -19,10 +19,10 @@ expect_rc() { # expected actual what
 
 # 1. A fresh directory, and a second run on top of it (snapshots off, so the
 #    log ranges are known).
-out="$("$demo" --nodes 3 --seed 11 --snapshot-bytes 0 --data-dir "$work/data")"; rc=$?
+out="$("$demo" --mode log --nodes 3 --seed 11 --snapshot-bytes 0 --data-dir "$work/data")"; rc=$?
 expect_rc 0 $rc "first raft-demo run"
 grep -q "full restart:" <<<"$out" || fail "first run printed no full restart"
-out="$("$demo" --nodes 3 --seed 12 --snapshot-bytes 0 --data-dir "$work/data")"; rc=$?
+out="$("$demo" --mode log --nodes 3 --seed 12 --snapshot-bytes 0 --data-dir "$work/data")"; rc=$?
 expect_rc 0 $rc "second raft-demo run"
 grep -q "node 1 opened $work/data/node-1: log 1\.\.60 " <<<"$out" \
   || fail "second run did not recover the 60 entries of the first: $out"
@@ -43,7 +43,7 @@ truncate -s $((size - 3)) "$seg"
 expect_rc 3 $rc "raft-inspect on a torn tail"
 grep -q "torn tail: $(basename "$seg") offset" "$work/out.txt" \
   || fail "torn tail not named: $(cat "$work/out.txt")"
-out="$("$demo" --nodes 3 --seed 13 --snapshot-bytes 0 --data-dir "$work/data")"; rc=$?
+out="$("$demo" --mode log --nodes 3 --seed 13 --snapshot-bytes 0 --data-dir "$work/data")"; rc=$?
 expect_rc 0 $rc "raft-demo after a torn tail"
 grep -q "node 3 opened .*dropped a torn tail" <<<"$out" \
   || fail "the torn tail was not reported on start"
@@ -55,13 +55,13 @@ printf '\xff' | dd of="$seg" bs=1 seek=120 conv=notrunc 2>/dev/null
 expect_rc 1 $rc "raft-inspect on corruption"
 grep -q "CORRUPT: $(basename "$seg") offset" "$work/out.txt" \
   || fail "corruption not named: $(cat "$work/out.txt")"
-"$demo" --nodes 3 --seed 14 --snapshot-bytes 0 --data-dir "$work/data" >"$work/out.txt" 2>&1; rc=$?
+"$demo" --mode log --nodes 3 --seed 14 --snapshot-bytes 0 --data-dir "$work/data" >"$work/out.txt" 2>&1; rc=$?
 expect_rc 1 $rc "raft-demo on a corrupt directory"
 grep -q "$(basename "$seg")" "$work/out.txt" \
   || fail "the refusal does not name the file: $(cat "$work/out.txt")"
 
 # 5. Snapshots by size: the whole-cluster restart starts from the snapshot.
-out="$("$demo" --nodes 3 --seed 15 --snapshot-bytes 200 --data-dir "$work/snap")"; rc=$?
+out="$("$demo" --mode log --nodes 3 --seed 15 --snapshot-bytes 200 --data-dir "$work/snap")"; rc=$?
 expect_rc 0 $rc "raft-demo with snapshots"
 grep -q "snapshots at index" <<<"$out" || fail "no snapshot was taken: $out"
 grep -q "node 1 opened $work/snap/node-1: log .*, snapshot snapshot-" <<<"$out" \
