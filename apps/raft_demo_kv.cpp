@@ -1,8 +1,9 @@
 // raft-demo --mode kv: the replicated KV service (actors/kv) on a local
-// cluster, with real clients (actors/kv_client) in threads of their own
-// while the leader is killed and restarted. Every client operation goes
-// into a lin::history_recorder (call time before the request, return time
-// after the answer, steady_clock nanoseconds); at the end the history is
+// cluster under load while the leader is killed and restarted. This file
+// holds the cluster (nodes, their KV machines and client endpoints), the
+// phases, the convergence check and the verdict; the clients, which run in
+// threads of their own and record every operation for the linearizability
+// check, are in raft_demo_kv_workload.{hpp,cpp}. At the end the history is
 // checked with lin::check, drawn with lin::write_html, and every running
 // node's store is compared with the others and with a final read of every
 // key.
@@ -22,9 +23,6 @@
 // server's address across a restart.
 #include "apps/raft_demo_kv.hpp"
 
-#include <algorithm>
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -35,22 +33,19 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
-#include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include "actors/kv/kv_command.hpp"
 #include "actors/kv/kv_state_machine.hpp"
-#include "actors/kv_client/blocking_client.hpp"
 #include "actors/node_supervisor.hpp"
 #include "actors/transport.hpp"
 #include "apps/raft_demo_common.hpp"
+#include "apps/raft_demo_kv_workload.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "tests/kit/linearizability/checker.hpp"
-#include "tests/kit/linearizability/history.hpp"
 #include "tests/kit/linearizability/html.hpp"
 
 namespace raft::demo {
@@ -58,21 +53,6 @@ namespace raft::demo {
 namespace {
 
 using namespace std::chrono_literals;
-namespace lin = raft::testing::lin;
-
-/// The keys every client works on (shared, so the clients race).
-const std::array<std::string, 3> keys = {"k1", "k2", "k3"};
-
-/// How long one client attempt waits for its answer, and when a call is
-/// given up (its outcome is then unknown, and recorded so).
-constexpr auto request_timeout = 300ms;
-constexpr auto call_deadline = 5s;
-
-/// A client's pause between two operations, drawn uniformly: without it
-/// four clients do ~13,000 ops/s here, and the history (100,000+ ops) is
-/// too long to read in HTML; with it they do a few hundred per second.
-constexpr int think_min_ms = 5;
-constexpr int think_max_ms = 25;
 
 /// How long the demo waits for an election, a catch-up or convergence.
 constexpr auto patience = 10s;
@@ -92,6 +72,7 @@ struct replica {
   }
   /// Guards everything below.
   std::mutex mtx;
+  /// The store: keys, values, sessions, last applied command.
   kv::kv_state_machine machine;
   /// Snapshots this incarnation handed to Raft (its log was compacted).
   std::uint64_t snapshots_taken = 0;
@@ -145,9 +126,12 @@ public:
   }
 
 private:
+  /// The incarnation's KV machine (shared with main).
   std::shared_ptr<replica> rep_;
+  /// The node's number, for the timeline.
   int node_;
   std::shared_ptr<timeline> tl_;
+  /// The next snapshot applied is the node's own (see the constructor).
   bool own_snapshot_;
 };
 
@@ -177,42 +161,11 @@ caf::behavior endpoint(caf::event_based_actor* self) {
   };
 }
 
-// -- statistics ---------------------------------------------------------------
-
-/// What the clients did in one phase (guarded by kv_demo::stats_mtx_).
-struct phase_stats {
-  std::uint64_t ops = 0;
-  /// Operations that ended without an answer (deadline, stopped client):
-  /// recorded with unknown outcome.
-  std::uint64_t errors = 0;
-  /// Client attempts beyond the first (leader changes, dead servers).
-  std::uint64_t retries = 0;
-  std::chrono::nanoseconds slowest{0};
-  double seconds = 0;
-};
-
-lin::kv_output output_of(const kv::reply& r, const lin::kv_input& in) {
-  if (r.error != errc::none)
-    return lin::unknown_outcome();
-  switch (in.op) {
-    case lin::kv_input::kind::get:
-      return r.found ? lin::found(r.value) : lin::not_found();
-    case lin::kv_input::kind::cas:
-    case lin::kv_input::kind::del:
-      return lin::done(r.ok);
-    default:
-      return lin::done(true);
-  }
-}
-
-std::string fixed(double x, int digits) {
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(digits) << x;
-  return out.str();
-}
-
 // -- the demo -----------------------------------------------------------------
 
+/// One run of the KV demo: the cluster, the phases and the verdict; the
+/// clients are a kv_workload. Everything runs on the main thread but the
+/// nodes' actors and the client threads.
 class kv_demo {
 public:
   kv_demo(caf::actor_system& sys, const demo_options& opts)
@@ -224,7 +177,8 @@ public:
   }
 
   ~kv_demo() {
-    stop_clients();
+    if (load_)
+      load_->stop();
     for (auto& [i, n] : nodes_) {
       if (n.running)
         actors::stop_node(n.handles);
@@ -251,12 +205,17 @@ public:
       if (!start(i))
         return 1;
     }
+    std::vector<kv_workload::server> servers;
+    for (auto& [i, n] : nodes_)
+      servers.emplace_back(server_id{static_cast<std::uint32_t>(i)},
+                           n.endpoint);
+    load_.emplace(sys_, opts_, tl_, std::move(servers));
     if (wait_for_leader(std::nullopt) < 0)
       return fail("no leader elected within 10 s");
     first_election_ = tl_->first_leader_after(0);
-    if (!reset_keys())
+    if (!load_->reset_keys())
       return fail("could not reset the keys");
-    start_clients();
+    load_->start();
     run_phase(0);
     int old = leader_;
     bool failover = failover_;
@@ -283,7 +242,7 @@ public:
       while (!phase_over())
         poll_catch_up(old, target);
       end_phase(2);
-      stop_clients();
+      load_->stop();
       while (catch_up_ < 0 && tl_->since_start() - restarted_at_ < 10)
         poll_catch_up(old, target);
     } else {
@@ -291,10 +250,10 @@ public:
                  + " node(s): a majority would be lost");
       run_phase(1);
       run_phase(2);
-      stop_clients();
+      load_->stop();
     }
     tl_->event("clients stopped");
-    auto finals = final_reads();
+    auto finals = load_->final_reads();
     bool converged = converge(finals);
     return report(converged, failover);
   }
@@ -302,9 +261,13 @@ public:
 private:
   /// One node: its store outlives its incarnations.
   struct node {
+    /// What the node persists (memory or disk), kept across restarts.
     std::shared_ptr<persistence::store> store;
+    /// The current incarnation's actors.
     actors::node_handles handles;
+    /// False while the node is stopped (killed leader).
     bool running = false;
+    /// How many times the node was started (1 for the first start).
     int incarnation = 0;
     /// The current incarnation's KV machine.
     std::shared_ptr<replica> rep;
@@ -396,148 +359,12 @@ private:
     std::this_thread::sleep_for(20ms);
   }
 
-  // -- clients ----------------------------------------------------------------
-
-  kv::client_options client_options(std::uint64_t seed) {
-    kv::client_options o;
-    for (auto& [i, n] : nodes_)
-      o.servers.emplace_back(server_id{static_cast<std::uint32_t>(i)},
-                             n.endpoint);
-    o.request_timeout = request_timeout;
-    o.deadline = call_deadline;
-    // A fresh session id each run (random_device): a --data-dir may hold
-    // an earlier run's sessions.
-    o.client_id = (static_cast<std::uint64_t>(std::random_device{}()) << 32
-                   | std::random_device{}())
-                  | 1u;
-    o.seed = seed;
-    return o;
-  }
-
-  std::int64_t now_ns() const {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             clock_type::now() - tl_->t0)
-      .count();
-  }
-
-  /// Runs `cmd` through `kv` and records it in the history as client `c`.
-  kv::reply recorded(kv::blocking_client& kv, int c, kv::command cmd,
-                     lin::kv_input in) {
-    auto id = history_.begin(c, in, now_ns());
-    auto called = clock_type::now();
-    auto r = kv.call(std::move(cmd));
-    auto took = clock_type::now() - called;
-    history_.end(id, output_of(r, in), now_ns());
-    std::lock_guard<std::mutex> guard{stats_mtx_};
-    auto& st = stats_[static_cast<std::size_t>(phase_.load())];
-    ++st.ops;
-    if (r.error != errc::none)
-      ++st.errors;
-    st.slowest = std::max(st.slowest,
-                          std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            took));
-    return r;
-  }
-
-  /// Client `c`'s loop: a random mix of get, append, put and cas over the
-  /// shared keys until stop_. Values are unique (client and op number), so
-  /// every read points at the writes it saw.
-  void client_loop(int c) {
-    kv::blocking_client kv{sys_, client_options(opts_.seed * 1000 + 1
-                                                + static_cast<unsigned>(c))};
-    {
-      std::lock_guard<std::mutex> guard{stats_mtx_};
-      client_actors_.push_back(kv.actor());
-    }
-    std::mt19937_64 rng{opts_.seed * 7 + static_cast<unsigned>(c)};
-    std::map<std::string, std::string> seen; // last value read, for cas
-    for (int k = 1; !stop_.load(); ++k) {
-      const auto& key = keys[rng() % keys.size()];
-      auto tag = std::to_string(c) + "." + std::to_string(k);
-      auto dice = rng() % 100;
-      kv::command cmd;
-      cmd.key = key;
-      lin::kv_input in;
-      if (dice < 35) {
-        cmd.kind = kv::op::get;
-        in = lin::kv_get(key);
-      } else if (dice < 70) {
-        cmd.kind = kv::op::append;
-        cmd.value = "a" + tag + " ";
-        in = lin::kv_append(key, cmd.value);
-      } else if (dice < 85) {
-        cmd.kind = kv::op::put;
-        cmd.value = "p" + tag + " ";
-        in = lin::kv_put(key, cmd.value);
-      } else {
-        cmd.kind = kv::op::cas;
-        cmd.expected = seen[key];
-        cmd.value = "x" + tag + " ";
-        in = lin::kv_cas(key, cmd.expected, cmd.value);
-      }
-      auto r = recorded(kv, c, cmd, in);
-      if (r.error == errc::none && cmd.kind == kv::op::get)
-        seen[key] = r.value;
-      else if (r.error == errc::none && r.ok && cmd.kind != kv::op::append)
-        seen[key] = cmd.value;
-      std::this_thread::sleep_for(std::chrono::milliseconds{
-        think_min_ms
-        + static_cast<int>(rng() % (think_max_ms - think_min_ms + 1))});
-    }
-  }
-
-  void start_clients() {
-    stop_ = false;
-    for (int c = 0; c < opts_.clients; ++c)
-      threads_.emplace_back([this, c] { client_loop(c); });
-  }
-
-  void stop_clients() {
-    stop_ = true;
-    for (auto& t : threads_)
-      t.join();
-    threads_.clear();
-  }
-
-  /// Sum of the clients' retries so far.
-  std::uint64_t retries() {
-    std::vector<caf::actor> clients;
-    {
-      std::lock_guard<std::mutex> guard{stats_mtx_};
-      clients = client_actors_;
-    }
-    std::uint64_t sum = 0;
-    for (auto& c : clients)
-      self_->request(c, 1s, caf::get_atom::value, status_atom::value)
-        .receive([&](std::uint64_t, std::uint64_t,
-                     std::uint64_t r) { sum += r; },
-                 [&](caf::error&) {});
-    return sum;
-  }
-
-  /// The keys start from a known value (an earlier run's --data-dir may
-  /// hold them), as recorded operations of their own client: the checker's
-  /// model starts from "absent".
-  bool reset_keys() {
-    kv::blocking_client kv{sys_, client_options(opts_.seed * 1000)};
-    for (auto& key : keys) {
-      kv::command cmd;
-      cmd.kind = kv::op::put;
-      cmd.key = key;
-      if (recorded(kv, opts_.clients, cmd, lin::kv_put(key, "")).error
-          != errc::none)
-        return false;
-    }
-    tl_->event("keys k1 k2 k3 set to \"\" (the history starts from them)");
-    return true;
-  }
-
   // -- phases -----------------------------------------------------------------
 
   void begin_phase(int p) {
-    phase_ = p;
+    load_->set_phase(p);
     phase_start_ = clock_type::now();
-    phase_retries_ = retries();
+    phase_retries_ = load_->retries(self_);
     tl_->event("phase " + std::to_string(p + 1) + " (" + phase_name(p)
                + "): " + std::to_string(opts_.clients)
                + " clients writing and reading for "
@@ -563,14 +390,12 @@ private:
   /// Prints phase p's line. Operations that end later count in the next
   /// phase (after the last phase: in none).
   void end_phase(int p) {
-    phase_ = p + 1;
-    auto r = retries();
-    std::lock_guard<std::mutex> guard{stats_mtx_};
-    auto& st = stats_[static_cast<std::size_t>(p)];
-    st.seconds = std::chrono::duration<double>(clock_type::now()
-                                               - phase_start_)
-                   .count();
-    st.retries = r - phase_retries_;
+    load_->set_phase(p + 1);
+    auto r = load_->retries(self_);
+    auto st = load_->close_phase(
+      p,
+      std::chrono::duration<double>(clock_type::now() - phase_start_).count(),
+      r - phase_retries_);
     tl_->event("phase " + std::to_string(p + 1) + " done: " + line_of(st));
   }
 
@@ -579,44 +404,11 @@ private:
     finish_phase(p);
   }
 
-  static std::string line_of(const phase_stats& st) {
-    return std::to_string(st.ops) + " ops, "
-           + fixed(st.seconds > 0 ? static_cast<double>(st.ops) / st.seconds
-                                  : 0,
-                   1)
-           + " ops/s, " + std::to_string(st.errors) + " errors, "
-           + std::to_string(st.retries) + " retries, slowest "
-           + std::to_string(
-             std::chrono::duration_cast<std::chrono::milliseconds>(st.slowest)
-               .count())
-           + " ms";
-  }
-
   // -- the end ----------------------------------------------------------------
-
-  /// Reads every key through a client of its own (recorded); nullopt for
-  /// a read that got no answer.
-  std::map<std::string, std::optional<std::string>> final_reads() {
-    phase_ = 3;
-    kv::blocking_client kv{sys_, client_options(opts_.seed * 1000 + 999)};
-    std::map<std::string, std::optional<std::string>> result;
-    for (auto& key : keys) {
-      kv::command cmd;
-      cmd.kind = kv::op::get;
-      cmd.key = key;
-      auto r = recorded(kv, opts_.clients, cmd, lin::kv_get(key));
-      if (r.error == errc::none)
-        result[key] = r.value;
-      else
-        result[key] = std::nullopt;
-    }
-    return result;
-  }
 
   /// Waits until every running node holds the same keys and values (and
   /// applied the same last command) and they match `finals`.
-  bool
-  converge(const std::map<std::string, std::optional<std::string>>& finals) {
+  bool converge(const final_values& finals) {
     auto deadline = clock_type::now() + patience;
     for (;;) {
       std::optional<std::map<std::string, std::string>> first;
@@ -663,7 +455,7 @@ private:
   }
 
   int report(bool converged, bool failover) {
-    auto ops = history_.operations();
+    auto ops = load_->operations();
     tl_->event("checking " + std::to_string(ops.size())
                + " operations for linearizability (budget 10 s)");
     auto res = lin::check(ops, std::chrono::seconds{10});
@@ -702,14 +494,10 @@ private:
                                   : fixed(catch_up_, 3) + " s")
                 << " from restart to the leader's commit index\n";
     }
-    {
-      std::lock_guard<std::mutex> guard{stats_mtx_};
-      for (int p = 0; p < 3; ++p)
-        std::cout << "  phase " << p + 1 << " ("
-                  << std::left << std::setw(18)
-                  << (std::string{phase_name(p)} + "):") << std::right
-                  << line_of(stats_[static_cast<std::size_t>(p)]) << "\n";
-    }
+    for (int p = 0; p < 3; ++p)
+      std::cout << "  phase " << p + 1 << " (" << std::left << std::setw(18)
+                << (std::string{phase_name(p)} + "):") << std::right
+                << line_of(load_->stats_of(p)) << "\n";
     std::size_t unknown = 0;
     std::map<std::string, std::size_t> by_kind;
     for (auto& op : ops) {
@@ -760,37 +548,42 @@ private:
 
   caf::actor_system& sys_;
   demo_options opts_;
+  /// The printed timeline, shared with the observer, the state machines
+  /// and the workload.
   std::shared_ptr<timeline> tl_;
+  /// Main thread's actor for status queries.
   caf::scoped_actor self_;
+  /// Carries the nodes' messages to each other (direct, in process).
   caf::actor transport_;
+  /// Puts the nodes' role and term changes on the timeline.
   caf::actor observer_;
+  /// Every node's id: 1..opts_.nodes.
   std::vector<server_id> members_;
+  /// By node number (1..opts_.nodes).
   std::map<int, node> nodes_;
   /// The node last seen leading.
   int leader_ = 0;
-
-  // -- clients (threads) ------------------------------------------------------
-
-  std::vector<std::thread> threads_;
-  std::atomic<bool> stop_{false};
-  lin::history_recorder history_;
-  /// The phase operations are counted in (3: the final reads).
-  std::atomic<int> phase_{0};
-  std::mutex stats_mtx_;
-  std::array<phase_stats, 4> stats_;
-  std::vector<caf::actor> client_actors_;
+  /// The clients and their history; set once every endpoint exists.
+  std::optional<kv_workload> load_;
 
   // -- main thread only -------------------------------------------------------
 
+  /// When the current phase began.
   clock_type::time_point phase_start_;
+  /// The clients' retries when the current phase began.
   std::uint64_t phase_retries_ = 0;
+  /// Seconds from start to the first leader's announcement.
   double first_election_ = -1;
   /// Whether the leader is killed and restarted (at least 3 nodes).
   bool failover_ = false;
   /// Seconds from the kill to the new leader's announcement.
   double failover_time_ = -1;
+  /// When (seconds since start) the old leader was restarted.
   double restarted_at_ = -1;
+  /// Seconds from that restart until it applied through the leader's commit
+  /// index at the time; -1 until then.
   double catch_up_ = -1;
+  /// The convergence check's outcome, for the summary.
   std::string replicas_ = "not compared";
 };
 
