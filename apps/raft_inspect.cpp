@@ -123,6 +123,12 @@ void print_text(const std::string& dir, const inspection& x) {
   for (auto& f : x.orphan_snapshots)
     std::cout << "  orphan " << f << " (not named by HARDSTATE; removed on "
                  "start)\n";
+  for (auto& f : x.temp_files)
+    std::cout << "  temp file " << f
+              << (f == raft::persistence::format::snapshot_staging_file
+                    ? " (a snapshot transfer a crash interrupted"
+                    : " (a replacement a crash interrupted")
+              << "; not state, removed on start)\n";
   if (x.stale_log)
     std::cout << "  the log holds the snapshot's index with another term: "
                  "leftover of an interrupted install, dropped on start\n";
@@ -185,6 +191,12 @@ void print_json(const std::string& dir, const inspection& x) {
       os << ",\"first_index\":" << s.first_index.value
          << ",\"last_index\":" << s.last_index.value;
     os << "}";
+    sep = ",";
+  }
+  os << "],\"temp_files\":[";
+  sep = "";
+  for (auto& f : x.temp_files) {
+    os << sep << json_string(f);
     sep = ",";
   }
   os << "],\"ok\":" << (x.ok && x.has_identity ? "true" : "false");

@@ -340,6 +340,9 @@ struct inspection {
   bool snapshot_crc_ok = false;
   /// Snapshot files HARDSTATE does not name (open() removes them).
   std::vector<std::string> orphan_snapshots;
+  /// *.tmp files: replacements a crash interrupted, or (snapshot-incoming
+  /// .tmp) a snapshot being received. Never state; open() removes them.
+  std::vector<std::string> temp_files;
   /// The log holds base.index with another term than base.term: leftover
   /// of an install that dropped the log; open() removes every segment. Its
   /// entries are not listed in `entries`.

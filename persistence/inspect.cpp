@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 namespace raft::persistence {
 
@@ -61,6 +62,12 @@ inspection inspect_directory(const std::string& dir_arg,
   r.first_index = r.base.index.next();
   r.last_index = r.base.index;
   // Snapshot: the file HARDSTATE's base names, with both CRCs checked.
+  for (auto& n : names) {
+    std::string_view sv{n};
+    std::string_view tmp{format::tmp_suffix};
+    if (sv.size() > tmp.size() && sv.substr(sv.size() - tmp.size()) == tmp)
+      r.temp_files.push_back(n);
+  }
   for (auto& n : names)
     if (auto at = format::parse_snapshot_name(n))
       if (r.base.index == index_t{} || *at != r.base)
