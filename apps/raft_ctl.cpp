@@ -17,6 +17,7 @@
 // whose condition did not hold; 2 bad usage (or a request the service
 // refuses as malformed / too large); 3 unavailable (no endpoint reachable,
 // or no leader / no answer within --timeout-ms).
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -105,11 +106,14 @@ struct endpoint {
   std::uint64_t refused = 0;
 };
 
-/// Connects to every endpoint (each attempt bounded by 2 s).
+/// Connects to every endpoint not connected yet (each attempt bounded by
+/// 2 s; a refused connection fails at once).
 void connect_all(caf::actor_system& sys, std::vector<endpoint>& eps) {
   caf::scoped_actor self{sys};
   auto mm = sys.middleman().actor_handle();
   for (auto& ep : eps) {
+    if (ep.handle)
+      continue;
     self
       ->request(mm, 2s, caf::connect_atom::value, ep.addr.host, ep.addr.port)
       .receive(
@@ -194,6 +198,7 @@ int cmd_leader(caf::actor_system& sys, std::vector<endpoint>& eps,
                const ctl_flags& f) {
   auto deadline = std::chrono::steady_clock::now() + f.timeout;
   for (;;) {
+    connect_all(sys, eps); // nodes may still be starting
     query_all(sys, eps);
     std::optional<raft::peer_status> best;
     for (auto& ep : eps)
@@ -245,7 +250,18 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
   } else if (want == 3) {
     cmd.value = c[2];
   }
-  query_all(sys, eps);
+  // Wait (up to the timeout) until at least one endpoint answers.
+  auto deadline = std::chrono::steady_clock::now() + f.timeout;
+  for (;;) {
+    connect_all(sys, eps);
+    query_all(sys, eps);
+    bool any = false;
+    for (auto& ep : eps)
+      any = any || ep.status.has_value();
+    if (any || std::chrono::steady_clock::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
   raft::kv::client_options o;
   for (auto& ep : eps)
     if (ep.status)
@@ -255,7 +271,10 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
     return 3;
   }
   o.request_timeout = 1000ms;
-  o.deadline = f.timeout;
+  // The rest of the timeout (at least 1 s) for the call itself.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    deadline - std::chrono::steady_clock::now());
+  o.deadline = std::max(left, std::chrono::milliseconds{1000});
   raft::kv::reply r;
   {
     raft::kv::blocking_client client{sys, o};
@@ -350,17 +369,18 @@ int main(int argc, char** argv) {
   if ((verb == "status" || verb == "leader") && f.command.size() != 1)
     return bad_usage(verb + " takes no arguments");
 
+  if (verb != "status" && verb != "leader" && verb != "put" && verb != "get"
+      && verb != "append" && verb != "delete" && verb != "cas")
+    return bad_usage("unknown command '" + verb + "'");
   ctl_config cfg;
   caf::actor_system sys{cfg};
   std::vector<endpoint> eps;
   for (auto& a : f.endpoints)
     eps.push_back(endpoint{a, {}, {}, 0});
-  if (verb != "status" && verb != "leader" && verb != "put" && verb != "get"
-      && verb != "append" && verb != "delete" && verb != "cas")
-    return bad_usage("unknown command '" + verb + "'");
-  connect_all(sys, eps);
-  if (verb == "status")
+  if (verb == "status") {
+    connect_all(sys, eps);
     return cmd_status(sys, eps, f);
+  }
   if (verb == "leader")
     return cmd_leader(sys, eps, f);
   return cmd_kv(sys, eps, f);
