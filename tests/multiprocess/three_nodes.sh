@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Three raft-node processes on 127.0.0.1, driven with raft-ctl (issue 6):
+#   1. start 3 nodes with fresh data dirs, wait for a leader, write keys;
+#   2. twice: SIGKILL the leader, measure the time until `raft-ctl leader`
+#      names a new one, keep writing, restart the killed node from its data
+#      dir and wait until all three have applied the same index;
+#   3. a 4th process whose id is not in the cluster's --cluster: its
+#      messages are refused (status shows refused > 0);
+#   4. SIGTERM all: each exits 0; a data dir opened as another node's
+#      exits 3; a taken port exits 4;
+#   5. restart the whole cluster from the data dirs: every acknowledged
+#      write is readable.
+# Usage: three_nodes.sh RAFT_NODE RAFT_CTL
+set -u
+NODE=$1
+CTL=$2
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/raft-mp3.XXXXXX")
+declare -A PID=()
+declare -A ACKED=()
+FAILED=0
+FAILOVERS=()
+
+cleanup() {
+  for i in "${!PID[@]}"; do
+    kill -9 "${PID[$i]}" 2>/dev/null
+  done
+  wait 2>/dev/null
+  if [ "$FAILED" -ne 0 ]; then
+    for f in "$WORK"/node*.log; do
+      echo "---- $f"
+      tail -n 30 "$f"
+    done
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*"
+  FAILED=1
+  exit 1
+}
+
+# -- ports: 4 consecutive free ports, starting from one derived from $$ -------
+port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+BASE=$((20000 + ($$ * 7) % 30000))
+for _ in $(seq 1 50); do
+  if port_free $BASE && port_free $((BASE + 1)) && port_free $((BASE + 2)) \
+     && port_free $((BASE + 3)); then
+    break
+  fi
+  BASE=$((BASE + 10))
+done
+P1=$BASE P2=$((BASE + 1)) P3=$((BASE + 2)) P4=$((BASE + 3))
+CLUSTER="1=127.0.0.1:$P1,2=127.0.0.1:$P2,3=127.0.0.1:$P3"
+ENDPOINTS="127.0.0.1:$P1,127.0.0.1:$P2,127.0.0.1:$P3"
+echo "ports $P1 $P2 $P3 (+$P4 for the outsider), work dir $WORK"
+
+start_node() { # id
+  "$NODE" --id "$1" --cluster "$CLUSTER" --data-dir "$WORK/data$1" \
+    --election-ms 300 --heartbeat-ms 50 >>"$WORK/node$1.log" 2>&1 &
+  PID[$1]=$!
+}
+
+ctl() { "$CTL" --cluster "$ENDPOINTS" "$@"; }
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+put() { # key value: records the write iff acknowledged
+  if ctl put "$1" "$2" >/dev/null; then
+    ACKED[$1]=$2
+  else
+    echo "put $1 not acknowledged (rc $?)"
+  fi
+}
+
+check_all_acked() { # label
+  local k v
+  for k in "${!ACKED[@]}"; do
+    v=$(ctl get "$k") || fail "$1: get $k failed (rc $?)"
+    [ "$v" = "${ACKED[$k]}" ] || fail "$1: $k = '$v', expected '${ACKED[$k]}'"
+  done
+  echo "$1: all ${#ACKED[@]} acknowledged writes readable"
+}
+
+wait_converged() { # all three nodes report the same applied index
+  local deadline=$((SECONDS + 15)) applied
+  while [ $SECONDS -lt $deadline ]; do
+    applied=$(ctl --json status | grep -o '"applied":[0-9]*' | sort -u)
+    if [ "$(echo "$applied" | wc -l)" -eq 1 ] \
+       && [ "$(ctl --json status | grep -o '"applied"' | wc -l)" -eq 3 ]; then
+      echo "converged: all 3 nodes at $applied"
+      return 0
+    fi
+    sleep 0.2
+  done
+  ctl status
+  fail "nodes did not converge within 15 s"
+}
+
+# -- 1. start, first leader, writes -------------------------------------------
+for i in 1 2 3; do start_node $i; done
+t0=$(now)
+LEADER=$(ctl --timeout-ms 15000 leader) || fail "no first leader"
+echo "first leader: $LEADER after $(since "$t0") s"
+for k in 1 2 3 4 5; do put "k$k" "v$k-$RANDOM"; done
+ctl append log a >/dev/null && ctl append log b >/dev/null \
+  || fail "append failed"
+[ "$(ctl get log)" = "ab" ] || fail "append: log = '$(ctl get log)'"
+ACKED[log]=ab
+ctl get absent-key >/dev/null 2>&1
+[ $? -eq 1 ] || fail "get of an absent key: exit code is not 1"
+ctl cas k1 "${ACKED[k1]}" swapped >/dev/null || fail "cas failed"
+ACKED[k1]=swapped
+ctl cas k1 wrong-old x >/dev/null && fail "cas with a wrong old value succeeded"
+check_all_acked "before the kills"
+
+# -- 2. kill the leader twice ---------------------------------------------------
+for round in 1 2; do
+  LEADER=$(ctl --timeout-ms 15000 leader) || fail "round $round: no leader"
+  kill -9 "${PID[$LEADER]}"
+  wait "${PID[$LEADER]}" 2>/dev/null
+  t0=$(now)
+  NEW=$(ctl --timeout-ms 15000 leader) || fail "round $round: no new leader"
+  dt=$(since "$t0")
+  [ "$NEW" != "$LEADER" ] || fail "round $round: killed leader $LEADER still leads"
+  FAILOVERS+=("$dt")
+  echo "round $round: SIGKILL leader $LEADER -> new leader $NEW after $dt s"
+  for k in 1 2 3 4 5; do put "r$round-k$k" "v$k-$RANDOM"; done
+  put k2 "overwritten-in-round-$round"
+  start_node "$LEADER"
+  wait_converged
+  check_all_acked "round $round"
+done
+
+# -- 3. an outsider (id 4, not in the cluster's --cluster) is refused ---------
+"$NODE" --id 4 --cluster "$CLUSTER,4=127.0.0.1:$P4" --data-dir "$WORK/data4" \
+  --election-ms 300 --heartbeat-ms 50 >"$WORK/node4.log" 2>&1 &
+PID[4]=$!
+refused=0
+for _ in $(seq 1 50); do
+  refused=$(ctl --json status | grep -o '"refused":[0-9]*' | cut -d: -f2 \
+            | awk '{s += $1} END {print s + 0}')
+  [ "$refused" -gt 0 ] && break
+  sleep 0.2
+done
+[ "$refused" -gt 0 ] || fail "the outsider's messages were not refused"
+grep -q "refused a message from 4 to" "$WORK"/node[123].log \
+  || fail "no refusal log line"
+echo "outsider: $refused messages refused"
+kill -TERM "${PID[4]}"
+wait "${PID[4]}" || fail "outsider exit code $?"
+unset 'PID[4]'
+ctl --timeout-ms 15000 leader >/dev/null || fail "no leader after the outsider"
+check_all_acked "after the outsider"
+
+# -- 4. SIGTERM all, exit codes ---------------------------------------------------
+"$NODE" --id 1 --cluster "1=127.0.0.1:$P2,2=127.0.0.1:$P1" \
+  --data-dir "$WORK/other" >"$WORK/node-port.log" 2>&1
+rc=$?
+[ $rc -eq 4 ] || fail "port in use: exit code $rc, expected 4"
+for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
+for i in 1 2 3; do
+  wait "${PID[$i]}"
+  rc=$?
+  [ $rc -eq 0 ] || fail "node $i: exit code $rc after SIGTERM"
+  unset "PID[$i]"
+done
+echo "SIGTERM: all 3 nodes exited 0"
+"$NODE" --id 2 --cluster "$CLUSTER" --data-dir "$WORK/data1" \
+  >"$WORK/node-dir.log" 2>&1
+rc=$?
+[ $rc -eq 3 ] || fail "another node's data dir: exit code $rc, expected 3"
+"$NODE" --id 1 --cluster "$CLUSTER" --data-dir "$WORK/data1" \
+  --cluster-id other >>"$WORK/node-dir.log" 2>&1
+rc=$?
+[ $rc -eq 3 ] || fail "another cluster's data dir: exit code $rc, expected 3"
+echo "refusals: port in use -> 4, foreign data dirs -> 3"
+
+# -- 5. whole-cluster restart ---------------------------------------------------
+for i in 1 2 3; do start_node $i; done
+t0=$(now)
+LEADER=$(ctl --timeout-ms 15000 leader) || fail "no leader after the restart"
+echo "restart: leader $LEADER after $(since "$t0") s"
+check_all_acked "after the full restart"
+for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
+for i in 1 2 3; do
+  wait "${PID[$i]}"
+  rc=$?
+  [ $rc -eq 0 ] || fail "node $i: exit code $rc after the final SIGTERM"
+  unset "PID[$i]"
+done
+
+echo "failover times (s): ${FAILOVERS[*]}"
+echo "three_nodes: OK"
