@@ -93,6 +93,8 @@ struct ctl_config : caf::actor_system_config {
   ctl_config() {
     load<caf::io::middleman>();
     raft::register_types(*this);
+    set("middleman.heartbeat-interval", caf::timespan{100ms});
+    set("middleman.connection-timeout", caf::timespan{1000ms});
     set("scheduler.policy", caf::atom("sharing"));
     set("scheduler.max-threads", 2);
   }
