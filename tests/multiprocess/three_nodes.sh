@@ -4,6 +4,8 @@
 #   2. twice: SIGKILL the leader, measure the time until `raft-ctl leader`
 #      names a new one, keep writing, restart the killed node from its data
 #      dir and wait until all three have applied the same index;
+#   2b. SIGSTOP the leader: a new leader appears (time measured), writes go
+#      on, SIGCONT: the old leader rejoins and catches up;
 #   3. a 4th process whose id is not in the cluster's --cluster: its
 #      messages are refused (status shows refused > 0);
 #   4. SIGTERM all: each exits 0; a data dir opened as another node's
@@ -19,6 +21,7 @@ declare -A PID=()
 declare -A ACKED=()
 FAILED=0
 FAILOVERS=()
+STOPS=()
 
 cleanup() {
   for i in "${!PID[@]}"; do
@@ -134,6 +137,20 @@ for round in 1 2; do
   check_all_acked "round $round"
 done
 
+# -- 2b. a hung leader: SIGSTOP, new leader, writes, SIGCONT ---------------------
+LEADER=$(ctl --timeout-ms 15000 leader) || fail "stop: no leader"
+kill -STOP "${PID[$LEADER]}"
+t0=$(now)
+NEW=$(ctl --timeout-ms 15000 leader) || fail "stop: no new leader"
+dt=$(since "$t0")
+[ "$NEW" != "$LEADER" ] || fail "stop: stopped leader $LEADER still leads"
+STOPS+=("$dt")
+echo "stop: SIGSTOP leader $LEADER -> new leader $NEW after $dt s"
+for k in 1 2 3; do put "stop-k$k" "v$k-$RANDOM"; done
+kill -CONT "${PID[$LEADER]}"
+wait_converged
+check_all_acked "after SIGCONT"
+
 # -- 3. an outsider (id 4, not in the cluster's --cluster) is refused ---------
 "$NODE" --id 4 --cluster "$CLUSTER,4=127.0.0.1:$P4" --data-dir "$WORK/data4" \
   --election-ms 300 --heartbeat-ms 50 >"$WORK/node4.log" 2>&1 &
@@ -193,4 +210,5 @@ for i in 1 2 3; do
 done
 
 echo "failover times (s): ${FAILOVERS[*]}"
+echo "failover after SIGSTOP (s): ${STOPS[*]}"
 echo "three_nodes: OK"
