@@ -108,14 +108,25 @@ struct endpoint {
   std::uint64_t refused = 0;
 };
 
+/// Runs fn(ep) for every endpoint, each in its own thread, so a slow
+/// (hung) node costs one timeout per round, not one per node.
+template <class F>
+void for_each_parallel(std::vector<endpoint>& eps, F fn) {
+  std::vector<std::thread> threads;
+  for (auto& ep : eps)
+    threads.emplace_back([&fn, &ep] { fn(ep); });
+  for (auto& t : threads)
+    t.join();
+}
+
 /// Connects to every endpoint not connected yet (each attempt bounded by
 /// 2 s; a refused connection fails at once).
 void connect_all(caf::actor_system& sys, std::vector<endpoint>& eps) {
-  caf::scoped_actor self{sys};
   auto mm = sys.middleman().actor_handle();
-  for (auto& ep : eps) {
+  for_each_parallel(eps, [&](endpoint& ep) {
     if (ep.handle)
-      continue;
+      return;
+    caf::scoped_actor self{sys};
     self
       ->request(mm, 2s, caf::connect_atom::value, ep.addr.host, ep.addr.port)
       .receive(
@@ -124,25 +135,29 @@ void connect_all(caf::actor_system& sys, std::vector<endpoint>& eps) {
           ep.handle = caf::actor_cast<caf::actor>(std::move(p));
         },
         [&](caf::error&) {});
-  }
+  });
 }
 
-/// Refreshes each reachable endpoint's status (each query bounded by 1 s).
+/// Refreshes each connected endpoint's status (each query bounded by 1 s).
+/// An endpoint that does not answer is dropped (dialled again by the next
+/// connect_all: the node may have been restarted).
 void query_all(caf::actor_system& sys, std::vector<endpoint>& eps) {
-  caf::scoped_actor self{sys};
-  for (auto& ep : eps) {
+  for_each_parallel(eps, [&](endpoint& ep) {
     ep.status.reset();
     if (!ep.handle)
-      continue;
+      return;
+    caf::scoped_actor self{sys};
     self->request(ep.handle, 1s, caf::get_atom::value, raft::status_atom::value)
       .receive([&](raft::peer_status& s) { ep.status = s; },
-               [&](caf::error&) {});
+               [&](caf::error&) { ep.handle = nullptr; });
+    if (!ep.status)
+      return;
     self
       ->request(ep.handle, 1s, caf::get_atom::value,
                 raft::net::refused_atom::value)
       .receive([&](std::uint64_t n) { ep.refused = n; },
                [&](caf::error&) {});
-  }
+  });
 }
 
 std::string address(const endpoint& ep) {
@@ -252,15 +267,26 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
   } else if (want == 3) {
     cmd.value = c[2];
   }
-  // Wait (up to the timeout) until at least one endpoint answers.
-  auto deadline = std::chrono::steady_clock::now() + f.timeout;
+  // Learn the endpoints' ids. The client can only follow a leader hint to
+  // an endpoint whose id it knows, so a node whose status query failed
+  // (still starting, or slow under load) is asked again: go on once every
+  // endpoint answered, or once some did and one of them leads, or after
+  // 2 s with at least one answer; give up at the timeout.
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + f.timeout;
   for (;;) {
     connect_all(sys, eps);
     query_all(sys, eps);
-    bool any = false;
+    std::size_t answered = 0;
+    bool leader = false;
     for (auto& ep : eps)
-      any = any || ep.status.has_value();
-    if (any || std::chrono::steady_clock::now() >= deadline)
+      if (ep.status) {
+        ++answered;
+        leader = leader || ep.status->role == raft::role::leader;
+      }
+    auto now = std::chrono::steady_clock::now();
+    if (answered == eps.size() || now >= deadline
+        || (answered > 0 && (leader || now - start >= 2s)))
       break;
     std::this_thread::sleep_for(100ms);
   }
@@ -278,9 +304,16 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
     deadline - std::chrono::steady_clock::now());
   o.deadline = std::max(left, std::chrono::milliseconds{1000});
   raft::kv::reply r;
+  std::uint64_t retries = 0;
   {
     raft::kv::blocking_client client{sys, o};
     r = client.call(cmd);
+    caf::scoped_actor self{sys};
+    self->request(client.actor(), 1s, caf::get_atom::value,
+                  raft::status_atom::value)
+      .receive([&](std::uint64_t, std::uint64_t,
+                   std::uint64_t n) { retries = n; },
+               [&](caf::error&) {});
   }
   if (r.error == raft::errc::too_large || r.error == raft::errc::bad_request) {
     std::cerr << "raft-ctl: refused: " << to_string(r.why) << std::endl;
@@ -289,7 +322,17 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
   if (r.error != raft::errc::none) {
     std::cerr << "raft-ctl: unavailable: no answer within "
               << f.timeout.count() << " ms (the command may or may not have "
-              << "been applied)" << std::endl;
+              << "been applied; " << retries << " retries)" << std::endl;
+    query_all(sys, eps);
+    for (auto& ep : eps)
+      if (ep.status)
+        std::cerr << "raft-ctl:   " << address(ep) << " id=" << ep.status->id
+                  << " role=" << role_name(ep.status->role)
+                  << " term=" << ep.status->term
+                  << " leader=" << ep.status->leader << std::endl;
+      else
+        std::cerr << "raft-ctl:   " << address(ep) << " unreachable"
+                  << std::endl;
     return 3;
   }
   int rc = 0;
