@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Three raft-node processes on 127.0.0.1, driven with raft-ctl (issue 6):
-#   1. start 3 nodes with fresh data dirs, wait for a leader, write keys;
+# N raft-node processes on 127.0.0.1 (N = 3 or 5), driven with raft-ctl
+# (issue 6):
+#   1. start N nodes with fresh data dirs, wait for a leader, write keys;
 #   2. twice: SIGKILL the leader, measure the time until `raft-ctl leader`
 #      names a new one, keep writing, restart the killed node from its data
-#      dir and wait until all three have applied the same index;
+#      dir and wait until all N have applied the same index;
 #   2b. SIGSTOP the leader: a new leader appears (time measured), writes go
 #      on, SIGCONT: the old leader rejoins and catches up;
-#   3. a 4th process whose id is not in the cluster's --cluster: its
+#   3. an (N+1)th process whose id is not in the cluster's --cluster: its
 #      messages are refused (status shows refused > 0);
 #   4. SIGTERM all: each exits 0; a data dir opened as another node's
 #      exits 3; a taken port exits 4;
 #   5. restart the whole cluster from the data dirs: every acknowledged
 #      write is readable.
-# Usage: three_nodes.sh RAFT_NODE RAFT_CTL
+# Usage: cluster_faults.sh RAFT_NODE RAFT_CTL N
 set -u
 NODE=$1
 CTL=$2
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/raft-mp3.XXXXXX")
+N=$3
+OUT=$((N + 1)) # the outsider's id
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/raft-mp$N.XXXXXX")
 declare -A PID=()
 declare -A ACKED=()
 FAILED=0
+ENDPOINTS=""
 FAILOVERS=()
 STOPS=()
 
@@ -34,30 +38,40 @@ cleanup() {
       tail -n 30 "$f"
     done
   fi
-  rm -rf "$WORK"
+  if [ "$FAILED" -ne 0 ] && [ -n "${RAFT_MP_KEEP:-}" ]; then
+    echo "kept $WORK (RAFT_MP_KEEP)"
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap cleanup EXIT
 
 fail() {
   echo "FAIL: $*"
   FAILED=1
+  "$CTL" --cluster "$ENDPOINTS" --timeout-ms 2000 status
   exit 1
 }
 
-# -- ports: 4 consecutive free ports, starting from one derived from $$ -------
+# -- ports: N+1 consecutive free ports, starting from one derived from $$ -----
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+ports_free() { # first count
+  local p
+  for p in $(seq "$1" $(($1 + $2 - 1))); do port_free "$p" || return 1; done
+}
 BASE=$((20000 + ($$ * 7) % 30000))
 for _ in $(seq 1 50); do
-  if port_free $BASE && port_free $((BASE + 1)) && port_free $((BASE + 2)) \
-     && port_free $((BASE + 3)); then
-    break
-  fi
+  ports_free $BASE $((N + 1)) && break
   BASE=$((BASE + 10))
 done
-P1=$BASE P2=$((BASE + 1)) P3=$((BASE + 2)) P4=$((BASE + 3))
-CLUSTER="1=127.0.0.1:$P1,2=127.0.0.1:$P2,3=127.0.0.1:$P3"
-ENDPOINTS="127.0.0.1:$P1,127.0.0.1:$P2,127.0.0.1:$P3"
-echo "ports $P1 $P2 $P3 (+$P4 for the outsider), work dir $WORK"
+port() { echo $((BASE + $1 - 1)); } # the port of node id $1
+CLUSTER="" ENDPOINTS=""
+for i in $(seq 1 "$N"); do
+  CLUSTER="$CLUSTER${CLUSTER:+,}$i=127.0.0.1:$(port "$i")"
+  ENDPOINTS="$ENDPOINTS${ENDPOINTS:+,}127.0.0.1:$(port "$i")"
+done
+NODES=$(seq 1 "$N")
+echo "$N nodes on ports $(port 1)..$(port "$N") (+$(port $OUT) for the outsider), work dir $WORK"
 
 start_node() { # id
   "$NODE" --id "$1" --cluster "$CLUSTER" --data-dir "$WORK/data$1" \
@@ -87,13 +101,13 @@ check_all_acked() { # label
   echo "$1: all ${#ACKED[@]} acknowledged writes readable"
 }
 
-wait_converged() { # all three nodes report the same applied index
+wait_converged() { # all N nodes report the same applied index
   local deadline=$((SECONDS + 15)) applied
   while [ $SECONDS -lt $deadline ]; do
     applied=$(ctl --json status | grep -o '"applied":[0-9]*' | sort -u)
     if [ "$(echo "$applied" | wc -l)" -eq 1 ] \
-       && [ "$(ctl --json status | grep -o '"applied"' | wc -l)" -eq 3 ]; then
-      echo "converged: all 3 nodes at $applied"
+       && [ "$(ctl --json status | grep -o '"applied"' | wc -l)" -eq "$N" ]; then
+      echo "converged: all $N nodes at $applied"
       return 0
     fi
     sleep 0.2
@@ -103,7 +117,7 @@ wait_converged() { # all three nodes report the same applied index
 }
 
 # -- 1. start, first leader, writes -------------------------------------------
-for i in 1 2 3; do start_node $i; done
+for i in $NODES; do start_node $i; done
 t0=$(now)
 LEADER=$(ctl --timeout-ms 15000 leader) || fail "no first leader"
 echo "first leader: $LEADER after $(since "$t0") s"
@@ -151,10 +165,11 @@ kill -CONT "${PID[$LEADER]}"
 wait_converged
 check_all_acked "after SIGCONT"
 
-# -- 3. an outsider (id 4, not in the cluster's --cluster) is refused ---------
-"$NODE" --id 4 --cluster "$CLUSTER,4=127.0.0.1:$P4" --data-dir "$WORK/data4" \
-  --election-ms 300 --heartbeat-ms 50 >"$WORK/node4.log" 2>&1 &
-PID[4]=$!
+# -- 3. an outsider (id N+1, not in the cluster's --cluster) is refused -------
+"$NODE" --id $OUT --cluster "$CLUSTER,$OUT=127.0.0.1:$(port $OUT)" \
+  --data-dir "$WORK/data$OUT" --election-ms 300 --heartbeat-ms 50 \
+  >"$WORK/outsider.log" 2>&1 &
+PID[$OUT]=$!
 refused=0
 for _ in $(seq 1 50); do
   refused=$(ctl --json status | grep -o '"refused":[0-9]*' | cut -d: -f2 \
@@ -163,28 +178,28 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 [ "$refused" -gt 0 ] || fail "the outsider's messages were not refused"
-grep -q "refused a message from 4 to" "$WORK"/node[123].log \
+grep -q "refused a message from $OUT to" "$WORK"/node*.log \
   || fail "no refusal log line"
 echo "outsider: $refused messages refused"
-kill -TERM "${PID[4]}"
-wait "${PID[4]}" || fail "outsider exit code $?"
-unset 'PID[4]'
+kill -TERM "${PID[$OUT]}"
+wait "${PID[$OUT]}" || fail "outsider exit code $?"
+unset "PID[$OUT]"
 ctl --timeout-ms 15000 leader >/dev/null || fail "no leader after the outsider"
 check_all_acked "after the outsider"
 
 # -- 4. SIGTERM all, exit codes ---------------------------------------------------
-"$NODE" --id 1 --cluster "1=127.0.0.1:$P2,2=127.0.0.1:$P1" \
+"$NODE" --id 1 --cluster "1=127.0.0.1:$(port 2),2=127.0.0.1:$(port 1)" \
   --data-dir "$WORK/other" >"$WORK/node-port.log" 2>&1
 rc=$?
 [ $rc -eq 4 ] || fail "port in use: exit code $rc, expected 4"
-for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
-for i in 1 2 3; do
+for i in $NODES; do kill -TERM "${PID[$i]}"; done
+for i in $NODES; do
   wait "${PID[$i]}"
   rc=$?
   [ $rc -eq 0 ] || fail "node $i: exit code $rc after SIGTERM"
   unset "PID[$i]"
 done
-echo "SIGTERM: all 3 nodes exited 0"
+echo "SIGTERM: all $N nodes exited 0"
 "$NODE" --id 2 --cluster "$CLUSTER" --data-dir "$WORK/data1" \
   >"$WORK/node-dir.log" 2>&1
 rc=$?
@@ -196,13 +211,13 @@ rc=$?
 echo "refusals: port in use -> 4, foreign data dirs -> 3"
 
 # -- 5. whole-cluster restart ---------------------------------------------------
-for i in 1 2 3; do start_node $i; done
+for i in $NODES; do start_node $i; done
 t0=$(now)
 LEADER=$(ctl --timeout-ms 15000 leader) || fail "no leader after the restart"
 echo "restart: leader $LEADER after $(since "$t0") s"
 check_all_acked "after the full restart"
-for i in 1 2 3; do kill -TERM "${PID[$i]}"; done
-for i in 1 2 3; do
+for i in $NODES; do kill -TERM "${PID[$i]}"; done
+for i in $NODES; do
   wait "${PID[$i]}"
   rc=$?
   [ $rc -eq 0 ] || fail "node $i: exit code $rc after the final SIGTERM"
@@ -211,4 +226,4 @@ done
 
 echo "failover times (s): ${FAILOVERS[*]}"
 echo "failover after SIGSTOP (s): ${STOPS[*]}"
-echo "three_nodes: OK"
+echo "cluster_faults $N nodes: OK"
