@@ -3,6 +3,9 @@
 //   raft-ctl --cluster HOST:PORT,... [--json] [--timeout-ms MS] COMMAND
 //     put K V | get K | append K V | delete K | cas K OLD NEW
 //     status | leader
+//     workload [--clients C] [--seconds T] [--seed S] [--history FILE]
+//       (apps/raft_ctl_workload.hpp: concurrent clients until T seconds or
+//       SIGTERM, then a linearizability check; exit 1 if not linearizable)
 //
 // --cluster may name any subset of the nodes. raft-ctl connects to each
 // endpoint (non-blocking connect with a timeout), learns its server id from
@@ -17,6 +20,9 @@
 // whose condition did not hold; 2 bad usage (or a request the service
 // refuses as malformed / too large); 3 unavailable (no endpoint reachable,
 // or no leader / no answer within --timeout-ms).
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +39,7 @@
 #include "actors/kv/kv_command.hpp"
 #include "actors/kv_client/blocking_client.hpp"
 #include "actors/net/wire.hpp"
+#include "apps/raft_ctl_workload.hpp"
 #include "messages/client_messages.hpp"
 #include "messages/type_ids.hpp"
 
@@ -45,7 +52,8 @@ const char* const usage =
   "usage: raft-ctl --cluster HOST:PORT,... [--json] [--timeout-ms MS] "
   "COMMAND\n"
   "commands: put K V | get K | append K V | delete K | cas K OLD NEW |\n"
-  "          status | leader\n"
+  "          status | leader |\n"
+  "          workload [--clients C] [--seconds T] [--seed S] [--history F]\n"
   "exit codes: 0 ok, 1 not found / cas condition false, 2 bad usage,\n"
   "            3 unavailable (no leader or no answer within --timeout-ms,\n"
   "            default 10000)\n";
@@ -238,6 +246,35 @@ int cmd_leader(caf::actor_system& sys, std::vector<endpoint>& eps,
   return 3;
 }
 
+/// Learns the endpoints' ids (their status). The client can only follow a
+/// leader hint to an endpoint whose id it knows, so a node whose status
+/// query failed (still starting, or slow under load) is asked again: go on
+/// once every endpoint answered, or once some did and one of them leads, or
+/// after 2 s with at least one answer; give up at the timeout.
+/// Returns the deadline (now + the timeout at the call).
+std::chrono::steady_clock::time_point
+wait_for_ids(caf::actor_system& sys, std::vector<endpoint>& eps,
+             const ctl_flags& f) {
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + f.timeout;
+  for (;;) {
+    connect_all(sys, eps);
+    query_all(sys, eps);
+    std::size_t answered = 0;
+    bool leader = false;
+    for (auto& ep : eps)
+      if (ep.status) {
+        ++answered;
+        leader = leader || ep.status->role == raft::role::leader;
+      }
+    auto now = std::chrono::steady_clock::now();
+    if (answered == eps.size() || now >= deadline
+        || (answered > 0 && (leader || now - start >= 2s)))
+      return deadline;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
            const ctl_flags& f) {
   const auto& c = f.command;
@@ -267,29 +304,7 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
   } else if (want == 3) {
     cmd.value = c[2];
   }
-  // Learn the endpoints' ids. The client can only follow a leader hint to
-  // an endpoint whose id it knows, so a node whose status query failed
-  // (still starting, or slow under load) is asked again: go on once every
-  // endpoint answered, or once some did and one of them leads, or after
-  // 2 s with at least one answer; give up at the timeout.
-  auto start = std::chrono::steady_clock::now();
-  auto deadline = start + f.timeout;
-  for (;;) {
-    connect_all(sys, eps);
-    query_all(sys, eps);
-    std::size_t answered = 0;
-    bool leader = false;
-    for (auto& ep : eps)
-      if (ep.status) {
-        ++answered;
-        leader = leader || ep.status->role == raft::role::leader;
-      }
-    auto now = std::chrono::steady_clock::now();
-    if (answered == eps.size() || now >= deadline
-        || (answered > 0 && (leader || now - start >= 2s)))
-      break;
-    std::this_thread::sleep_for(100ms);
-  }
+  auto deadline = wait_for_ids(sys, eps, f);
   raft::kv::client_options o;
   for (auto& ep : eps)
     if (ep.status)
@@ -415,8 +430,18 @@ int main(int argc, char** argv) {
     return bad_usage(verb + " takes no arguments");
 
   if (verb != "status" && verb != "leader" && verb != "put" && verb != "get"
-      && verb != "append" && verb != "delete" && verb != "cas")
+      && verb != "append" && verb != "delete" && verb != "cas"
+      && verb != "workload")
     return bad_usage("unknown command '" + verb + "'");
+  if (verb == "workload") {
+    // Stopped by SIGTERM/SIGINT: block them in every thread (CAF's inherit
+    // the mask); the workload waits for them with sigtimedwait.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  }
   ctl_config cfg;
   caf::actor_system sys{cfg};
   std::vector<endpoint> eps;
@@ -428,5 +453,18 @@ int main(int argc, char** argv) {
   }
   if (verb == "leader")
     return cmd_leader(sys, eps, f);
+  if (verb == "workload") {
+    wait_for_ids(sys, eps, f);
+    std::vector<std::pair<server_id, raft::net::member_address>> servers;
+    for (auto& ep : eps)
+      if (ep.status)
+        servers.emplace_back(ep.status->id, ep.addr);
+    if (servers.empty()) {
+      std::cerr << "raft-ctl: no endpoint reachable" << std::endl;
+      return 3;
+    }
+    return raft::ctl::run_workload(
+      sys, servers, {f.command.begin() + 1, f.command.end()});
+  }
   return cmd_kv(sys, eps, f);
 }
