@@ -6,6 +6,7 @@
 //     workload [--clients C] [--seconds T] [--seed S] [--history FILE]
 //       (apps/raft_ctl_workload.hpp: concurrent clients until T seconds or
 //       SIGTERM, then a linearizability check; exit 1 if not linearizable)
+//     ping [--count N]  (N timed status round trips to the first endpoint)
 //
 // --cluster may name any subset of the nodes. raft-ctl connects to each
 // endpoint (non-blocking connect with a timeout), learns its server id from
@@ -53,7 +54,8 @@ const char* const usage =
   "COMMAND\n"
   "commands: put K V | get K | append K V | delete K | cas K OLD NEW |\n"
   "          status | leader |\n"
-  "          workload [--clients C] [--seconds T] [--seed S] [--history F]\n"
+  "          workload [--clients C] [--seconds T] [--seed S] [--history F] |\n"
+  "          ping [--count N]   (timed status round trips to one node)\n"
   "exit codes: 0 ok, 1 not found / cas condition false, 2 bad usage,\n"
   "            3 unavailable (no leader or no answer within --timeout-ms,\n"
   "            default 10000)\n";
@@ -377,6 +379,67 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
   return rc;
 }
 
+/// `ping [--count N]`: N sequential status round trips to the first
+/// reachable endpoint (raft-ctl -> endpoint -> peer -> raft-ctl: one
+/// network round trip plus one local hop on the node), timed.
+int cmd_ping(caf::actor_system& sys, std::vector<endpoint>& eps,
+             const ctl_flags& f) {
+  long count = 10000;
+  const auto& c = f.command;
+  if (c.size() == 3 && c[1] == "--count") {
+    try {
+      count = std::stol(c[2]);
+    } catch (...) {
+      count = 0;
+    }
+    if (count < 1)
+      return bad_usage("bad --count '" + c[2] + "'");
+  } else if (c.size() != 1) {
+    return bad_usage("ping takes [--count N]");
+  }
+  wait_for_ids(sys, eps, f);
+  const endpoint* target = nullptr;
+  for (auto& ep : eps)
+    if (ep.status && !target)
+      target = &ep;
+  if (!target) {
+    std::cerr << "raft-ctl: no endpoint reachable" << std::endl;
+    return 3;
+  }
+  caf::scoped_actor self{sys};
+  std::vector<double> us;
+  us.reserve(static_cast<std::size_t>(count));
+  auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < count; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    bool ok = false;
+    self->request(target->handle, 1s, caf::get_atom::value,
+                  raft::status_atom::value)
+      .receive([&](raft::peer_status&) { ok = true; }, [&](caf::error&) {});
+    if (!ok) {
+      std::cerr << "raft-ctl: ping: no answer after " << i << " round trips"
+                << std::endl;
+      return 3;
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count());
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                              - start)
+                  .count();
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double q) {
+    return us[static_cast<std::size_t>(q * static_cast<double>(us.size() - 1))];
+  };
+  std::cout << count << " round trips to " << address(*target) << " (id "
+            << target->status->id << ") in " << secs << " s: "
+            << static_cast<long>(static_cast<double>(count) / secs)
+            << " rt/s, median " << static_cast<long>(pct(0.5)) << " us, p99 "
+            << static_cast<long>(pct(0.99)) << " us" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -431,7 +494,7 @@ int main(int argc, char** argv) {
 
   if (verb != "status" && verb != "leader" && verb != "put" && verb != "get"
       && verb != "append" && verb != "delete" && verb != "cas"
-      && verb != "workload")
+      && verb != "workload" && verb != "ping")
     return bad_usage("unknown command '" + verb + "'");
   if (verb == "workload") {
     // Stopped by SIGTERM/SIGINT: block them in every thread (CAF's inherit
@@ -453,6 +516,8 @@ int main(int argc, char** argv) {
   }
   if (verb == "leader")
     return cmd_leader(sys, eps, f);
+  if (verb == "ping")
+    return cmd_ping(sys, eps, f);
   if (verb == "workload") {
     wait_for_ids(sys, eps, f);
     std::vector<std::pair<server_id, raft::net::member_address>> servers;
