@@ -54,6 +54,10 @@ struct node_flags {
   int heartbeat_ms = 100;
   std::int64_t max_raft_state = -1;
   bool read_index = false;
+  /// CAF scheduler: "sharing" (default; lowest loopback latency on a small
+  /// box, CAF-0.17-NOTES.md §10) or "stealing", and its thread count.
+  std::string scheduler_policy = "sharing";
+  int scheduler_threads = 2;
 };
 
 constexpr int tick_ms = 10;
@@ -64,6 +68,8 @@ const char* const usage =
   "                 [--cluster-id NAME] [--election-ms MS] "
   "[--heartbeat-ms MS]\n"
   "                 [--max-raft-state BYTES] [--read-index]\n"
+  "                 [--scheduler-policy sharing|stealing] "
+  "[--scheduler-threads N]\n"
   "  --id N              this node's id (a member of --cluster)\n"
   "  --cluster LIST      every member: ID=HOST:PORT, comma-separated\n"
   "  --data-dir DIR      this node's data directory (created if missing)\n"
@@ -74,6 +80,8 @@ const char* const usage =
   "  --max-raft-state B  snapshot once the Raft state reaches B bytes "
   "(default: never)\n"
   "  --read-index        answer gets with ReadIndex instead of the log\n"
+  "  --scheduler-policy P  CAF scheduler policy (default sharing)\n"
+  "  --scheduler-threads N CAF scheduler threads (default 2)\n"
   "exit codes: 0 stopped by a signal, 1 node failure, 2 bad flags, 3 data "
   "directory refused, 4 port in use\n";
 
@@ -155,6 +163,19 @@ bool parse_flags(int argc, char** argv, node_flags& f, std::string& why,
         return false;
       }
       f.max_raft_state = n;
+    } else if (name == "--scheduler-policy") {
+      if (value != "sharing" && value != "stealing") {
+        why = "--scheduler-policy must be sharing or stealing, got '" + value
+              + "'";
+        return false;
+      }
+      f.scheduler_policy = value;
+    } else if (name == "--scheduler-threads") {
+      if (!parse_int(value, 1, 64, n)) {
+        why = "--scheduler-threads must be in 1..64, got '" + value + "'";
+        return false;
+      }
+      f.scheduler_threads = static_cast<int>(n);
     } else {
       why = "unknown flag " + name;
       return false;
@@ -214,7 +235,7 @@ caf::behavior role_logger(caf::stateful_actor<observer_state>* self) {
 // -- main -----------------------------------------------------------------------
 
 struct node_config : caf::actor_system_config {
-  node_config() {
+  explicit node_config(const node_flags& f) {
     load<caf::io::middleman>();
     raft::register_types(*this);
     // Hung peers are detected (CAF-0.17-NOTES.md §6): a down_msg about
@@ -223,8 +244,10 @@ struct node_config : caf::actor_system_config {
     set("middleman.connection-timeout", caf::timespan{1000ms});
     // Latency: the default work-stealing scheduler adds ~200 us per
     // loopback round trip on a 2-core box (CAF-0.17-NOTES.md §10).
-    set("scheduler.policy", caf::atom("sharing"));
-    set("scheduler.max-threads", 2);
+    set("scheduler.policy", f.scheduler_policy == "stealing"
+                              ? caf::atom("stealing")
+                              : caf::atom("sharing"));
+    set("scheduler.max-threads", f.scheduler_threads);
   }
 };
 
@@ -250,7 +273,7 @@ int run(const node_flags& f) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  node_config cfg;
+  node_config cfg{f};
   caf::actor_system sys{cfg};
   const auto& me = f.cluster.at(f.id);
   std::set<server_id> members;
