@@ -7,6 +7,8 @@
 //   raft-node --id N --cluster 1=HOST:PORT,2=HOST:PORT,... --data-dir DIR
 //             [--cluster-id NAME] [--election-ms MS] [--heartbeat-ms MS]
 //             [--max-raft-state BYTES] [--read-index]
+//             [--scheduler-policy sharing|stealing] [--scheduler-threads N]
+//             [--config FILE]
 //
 // Exit codes: 0 stopped by SIGTERM/SIGINT; 1 the node failed while
 // running; 2 bad flags; 3 data directory refused (cannot be opened, another
@@ -21,11 +23,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -70,6 +74,7 @@ const char* const usage =
   "                 [--max-raft-state BYTES] [--read-index]\n"
   "                 [--scheduler-policy sharing|stealing] "
   "[--scheduler-threads N]\n"
+  "                 [--config FILE]\n"
   "  --id N              this node's id (a member of --cluster)\n"
   "  --cluster LIST      every member: ID=HOST:PORT, comma-separated\n"
   "  --data-dir DIR      this node's data directory (created if missing)\n"
@@ -82,6 +87,8 @@ const char* const usage =
   "  --read-index        answer gets with ReadIndex instead of the log\n"
   "  --scheduler-policy P  CAF scheduler policy (default sharing)\n"
   "  --scheduler-threads N CAF scheduler threads (default 2)\n"
+  "  --config FILE       the same settings as `key = value` lines (flag\n"
+  "                      names without --); command-line flags win\n"
   "exit codes: 0 stopped by a signal, 1 node failure, 2 bad flags, 3 data "
   "directory refused, 4 port in use\n";
 
@@ -98,13 +105,63 @@ bool parse_int(const std::string& s, long long lo, long long hi,
   return pos == s.size() && out >= lo && out <= hi;
 }
 
-/// Parses argv; false with a one-line reason in `why`.
-bool parse_flags(int argc, char** argv, node_flags& f, std::string& why,
-                 bool& help) {
+/// Reads a config file: one `key = value` per line (the flag names without
+/// "--"; `read-index = true|false`), '#' starts a comment. Appends the
+/// equivalent flags to `out`; false with "FILE:LINE: why" in `why`.
+bool read_config(const std::string& path, std::vector<std::string>& out,
+                 std::string& why) {
+  std::ifstream in{path};
+  if (!in) {
+    why = "cannot read --config file " + path;
+    return false;
+  }
+  auto trim = [](std::string x) {
+    auto b = x.find_first_not_of(" \t\r");
+    auto e = x.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string{} : x.substr(b, e - b + 1);
+  };
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    auto hash = line.find('#');
+    if (hash != std::string::npos)
+      line.resize(hash);
+    line = trim(line);
+    if (line.empty())
+      continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      why = path + ":" + std::to_string(n) + ": expected key = value";
+      return false;
+    }
+    auto key = trim(line.substr(0, eq));
+    auto value = trim(line.substr(eq + 1));
+    if (key == "config") {
+      why = path + ":" + std::to_string(n) + ": config files do not nest";
+      return false;
+    }
+    if (key == "read-index") {
+      if (value == "true")
+        out.push_back("--read-index");
+      else if (value != "false") {
+        why = path + ":" + std::to_string(n) + ": read-index is true or false";
+        return false;
+      }
+      continue;
+    }
+    out.push_back("--" + key + "=" + value);
+  }
+  return true;
+}
+
+/// Parses the flags (after any --config file's); false with a one-line
+/// reason in `why`.
+bool parse_flags(const std::vector<std::string>& args, node_flags& f,
+                 std::string& why, bool& help) {
   bool have_id = false;
   bool have_cluster = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
+  const auto argc = static_cast<int>(args.size());
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = args[i];
     if (arg == "--help" || arg == "-h") {
       help = true;
       return true;
@@ -124,7 +181,7 @@ bool parse_flags(int argc, char** argv, node_flags& f, std::string& why,
         why = "missing value for " + arg;
         return false;
       }
-      value = argv[++i];
+      value = args[++i];
     } else {
       why = "unexpected argument '" + arg + "'";
       return false;
@@ -365,7 +422,21 @@ int main(int argc, char** argv) {
   node_flags f;
   std::string why;
   bool help = false;
-  if (!parse_flags(argc, argv, f, why, help)) {
+  // --config FILE first, so that flags on the command line override it.
+  std::vector<std::string> args;
+  std::vector<std::string> rest;
+  bool config_ok = true;
+  for (int i = 1; i < argc && config_ok; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc)
+      config_ok = read_config(argv[++i], args, why);
+    else if (arg.rfind("--config=", 0) == 0)
+      config_ok = read_config(arg.substr(9), args, why);
+    else
+      rest.push_back(arg);
+  }
+  args.insert(args.end(), rest.begin(), rest.end());
+  if (!config_ok || !parse_flags(args, f, why, help)) {
     std::cerr << "raft-node: " << why << " (--help for usage)" << std::endl;
     return 2;
   }
