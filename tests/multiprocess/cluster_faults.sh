@@ -10,7 +10,8 @@
 #   2c. during 2 and 2b, `raft-ctl workload` runs 3 concurrent recorded
 #      clients; their history must be linearizable;
 #   3. an (N+1)th process whose id is not in the cluster's --cluster: its
-#      messages are refused (status shows refused > 0);
+#      messages are refused (status shows refused > 0); then node 1's twin
+#      with --cluster-id other: refused too (log line);
 #   4. SIGTERM all: each exits 0; a data dir opened as another node's
 #      exits 3; a taken port exits 4;
 #   5. restart the whole cluster from the data dirs: every acknowledged
@@ -212,6 +213,24 @@ echo "outsider: $refused messages refused"
 kill -TERM "${PID[$OUT]}"
 wait "${PID[$OUT]}" || fail "outsider exit code $?"
 unset "PID[$OUT]"
+# ... and so is a member id carrying another cluster id (on the wire): node
+# 1's twin of cluster "other", on the outsider's port with its own data dir.
+TWIN_CLUSTER=$(echo "$CLUSTER" | sed "s/^1=127.0.0.1:[0-9]*/1=127.0.0.1:$(port $OUT)/")
+"$NODE" --id 1 --cluster "$TWIN_CLUSTER" --cluster-id other \
+  --data-dir "$WORK/twin" --election-ms 300 --heartbeat-ms 50 \
+  >"$WORK/twin.log" 2>&1 &
+PID[twin]=$!
+for _ in $(seq 1 50); do
+  grep -q "refused a message from 1 to .* of cluster 'other' (another cluster id)" \
+    "$WORK"/node*.log && break
+  sleep 0.2
+done
+grep -q "of cluster 'other' (another cluster id)" "$WORK"/node*.log \
+  || fail "the other cluster's messages were not refused"
+echo "twin of node 1 with cluster id 'other': refused"
+kill -TERM "${PID[twin]}"
+wait "${PID[twin]}" || fail "twin exit code $?"
+unset "PID[twin]"
 ctl --timeout-ms 15000 leader >/dev/null || fail "no leader after the outsider"
 check_all_acked "after the outsider"
 
