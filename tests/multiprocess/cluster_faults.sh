@@ -60,7 +60,11 @@ fail() {
 # -- ports: N+1 consecutive free ports, starting from one derived from $$ -----
 # Below the kernel's ephemeral range (outgoing connections take ports from
 # it at any time), and not used by any TCP socket in any state.
-port_free() { ! ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
+# Nothing may listen on it: a connect through bash's /dev/tcp (no extra
+# package; ss and /proc/net/tcp do not see every socket in some sandboxes).
+# raft-node binds with SO_REUSEADDR, so TIME_WAIT leftovers do not matter,
+# and the range lies below the ephemeral ports outgoing connections take.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ports_free() { # first count
   local p
   for p in $(seq "$1" $(($1 + $2 - 1))); do port_free "$p" || return 1; done
