@@ -165,11 +165,8 @@ kv::client_options kv_workload::client_options(std::uint64_t seed) const {
   o.servers = servers_;
   o.request_timeout = request_timeout;
   o.deadline = call_deadline;
-  // A fresh session id each run (random_device): a --data-dir may hold
-  // an earlier run's sessions.
-  o.client_id = (static_cast<std::uint64_t>(std::random_device{}()) << 32
-                 | std::random_device{}())
-                | 1u;
+  // Session ids come from the log (the client opens its session), so a
+  // --data-dir holding an earlier run's sessions cannot collide with them.
   o.seed = seed;
   return o;
 }

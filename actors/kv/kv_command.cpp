@@ -21,7 +21,7 @@ constexpr std::uint8_t ok_bit = 0x02;
 constexpr std::uint8_t reply_value_bit = 0x04;
 constexpr std::uint8_t reply_reserved = 0xf8;
 
-constexpr std::uint8_t max_op = static_cast<std::uint8_t>(op::cas);
+constexpr std::uint8_t max_op = static_cast<std::uint8_t>(op::open);
 constexpr std::uint8_t max_errc
   = static_cast<std::uint8_t>(raft::errc::bad_request);
 constexpr std::uint8_t max_reason
@@ -62,6 +62,28 @@ reply failure(reason r) {
   result.error = error_of(r);
   result.why = r;
   return result;
+}
+
+command open_command() {
+  command c;
+  c.kind = op::open;
+  return c;
+}
+
+std::uint64_t session_id_of(const reply& r) {
+  if (r.error != raft::errc::none || !r.ok || r.value.empty()
+      || r.value.size() > 20 || r.value[0] == '0')
+    return 0;
+  std::uint64_t id = 0;
+  for (char ch : r.value) {
+    if (ch < '0' || ch > '9')
+      return 0;
+    auto digit = static_cast<std::uint64_t>(ch - '0');
+    if (id > (UINT64_MAX - digit) / 10)
+      return 0; // overflow
+    id = id * 10 + digit;
+  }
+  return id;
 }
 
 // -- command -------------------------------------------------------------------
@@ -177,6 +199,8 @@ std::string to_string(op x) {
       return "del";
     case op::cas:
       return "cas";
+    case op::open:
+      return "open";
   }
   return "op(" + std::to_string(static_cast<unsigned>(x)) + ")";
 }

@@ -3,13 +3,15 @@
 // replicates (log_entry::data) and the state machine actor returns
 // (client_reply::result). Pure data: no CAF, no Boost, no I/O.
 //
-// Encoding (version 1). varint = unsigned LEB128, canonical (shortest form);
+// Encoding (version 1; op 5 "open" added later without a new version,
+// see below). varint = unsigned LEB128, canonical (shortest form);
 // string = varint(length) + bytes. All integers are varints, so a typical
 // command costs 8-12 bytes plus its key and value (kvraft bounds the log to
 // 8 x max_raft_state and a tiny store's snapshot to 500 bytes).
 //
 //   command := version:u8 = 1
-//              head:u8    bits 0-2 op (0 get, 1 put, 2 append, 3 del, 4 cas)
+//              head:u8    bits 0-2 op (0 get, 1 put, 2 append, 3 del, 4 cas,
+//                                      5 open; 6-7 invalid)
 //                         bit 3    expect_absent
 //                         bit 4    value present    (iff value non-empty)
 //                         bit 5    expected present (iff expected non-empty)
@@ -29,6 +31,16 @@
 // truncated field or trailing bytes all yield std::nullopt. Hence each value
 // has exactly one encoding: encode(decode(b)) == b whenever decode succeeds.
 // Decoders never throw and never read outside their input.
+//
+// op 5 (open, Raft thesis §6.3 RegisterClient) was added without changing
+// the version byte: the layout is unchanged, every older encoding decodes
+// as before, and only the set of accepted op values grew. A new version
+// byte would not help a mixed cluster either: an older replica rejects
+// version 2 exactly as it rejects op 5 (malformed), and the session rules
+// changed with it (a seq-1 write no longer opens a session), so all
+// replicas of a cluster must run the same code anyway (like kv_limits).
+// The reply's encoding is unchanged: open returns its session id in the
+// reply's value, as decimal digits.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +57,16 @@ namespace raft::kv {
 inline constexpr std::uint8_t codec_version = 1;
 
 /// What a command does (see apply() in kv_store.hpp for the semantics).
-enum class op : std::uint8_t { get = 0, put = 1, append = 2, del = 3, cas = 4 };
+/// open: registers a client session (Raft thesis §6.3 RegisterClient); the
+/// reply's value is the new session id (decimal), the log index of the open.
+enum class op : std::uint8_t {
+  get = 0,
+  put = 1,
+  append = 2,
+  del = 3,
+  cas = 4,
+  open = 5,
+};
 
 /// Why a command failed, in more detail than raft::errc. Carried in the
 /// reply (one byte) so clients and tests can tell the cases apart.
@@ -58,7 +79,8 @@ enum class reason : std::uint8_t {
   /// A field the op does not use is set, e.g. a value on a get, or
   /// expect_absent together with an expected value (errc::bad_request).
   bad_fields = 3,
-  /// Exactly one of client_id and seq is 0 (errc::bad_request).
+  /// Exactly one of client_id and seq is 0, or an open carries either
+  /// (errc::bad_request).
   bad_session = 4,
   /// key.size() > max_key_bytes (errc::too_large).
   key_too_large = 5,
@@ -73,29 +95,31 @@ enum class reason : std::uint8_t {
   /// seq equals the session's last seq but the op differs: the client
   /// reused a sequence number (errc::bad_request). Nothing applied.
   seq_reused = 9,
-  /// No session exists for client_id and seq != 1: the session was evicted
-  /// (or the client never opened one). The earlier attempts of this request
-  /// may or may not have been applied; the client must start over with a
-  /// new client id (errc::bad_request). Nothing applied now.
+  /// No session exists for client_id: the session was evicted (or never
+  /// opened: ids come only from op::open). Earlier attempts of this request
+  /// may or may not have been applied; the client must open a new session
+  /// (errc::bad_request). Nothing applied now.
   session_expired = 10,
 };
 
 /// One replicated KV command, as the client submits it.
 ///
-/// Sessions (exactly-once): a client picks a unique non-zero `client_id`
-/// and numbers its requests seq = 1, 2, 3, ... It has at most ONE
-/// outstanding request and retries it with the same seq until answered.
-/// client_id = 0 and seq = 0 means "no session": the command is applied
-/// every time it is committed (fine for gets, at-least-once for writes).
+/// Sessions (exactly-once): a client first opens a session (an op::open
+/// command, client_id = seq = 0, no key) and gets its id back; it then
+/// numbers its requests seq = 1, 2, 3, ... with that client_id. It has at
+/// most ONE outstanding request and retries it with the same seq until
+/// answered. client_id = 0 and seq = 0 (not an open) means "no session":
+/// the command is applied every time it is committed (fine for gets,
+/// at-least-once for writes).
 struct command {
-  /// The client's session id; 0 = no session. Chosen by the client, unique
-  /// among clients (e.g. random 64 bits).
+  /// The client's session id, as an op::open returned it; 0 = no session
+  /// (and always 0 on an open).
   std::uint64_t client_id = 0;
-  /// Request number within the session, >= 1; 0 iff client_id == 0. The
-  /// first request of a session must carry seq 1.
+  /// Request number within the session, >= 1; 0 iff client_id == 0. Gaps
+  /// are allowed; a session's first request may carry any seq >= 1.
   std::uint64_t seq = 0;
   op kind = op::get;
-  /// Non-empty; at most kv_limits::max_key_bytes.
+  /// Non-empty; at most kv_limits::max_key_bytes. Empty on an open.
   std::string key;
   /// put / append / cas: the new value (or suffix); empty otherwise. At most
   /// kv_limits::max_value_bytes.
@@ -130,7 +154,8 @@ struct reply {
   /// put/append: true. del: the key existed and was erased. cas: the swap
   /// happened. get: same as found.
   bool ok = false;
-  /// get: the value (empty when not found). Empty for every other op, so
+  /// get: the value (empty when not found). open: the new session id in
+  /// decimal (session_id_of() reads it). Empty for every other op, so
   /// cached replies in the session table stay tiny.
   std::string value;
 
@@ -146,6 +171,13 @@ raft::errc error_of(reason r);
 
 /// A failed reply: error_of(r), reason r, everything else empty.
 reply failure(reason r);
+
+/// The command that opens a session (op::open, everything else empty).
+command open_command();
+
+/// The session id in a successful open's reply; 0 when `r` is not one
+/// (an error, or a value that is not a canonical decimal id >= 1).
+std::uint64_t session_id_of(const reply& r);
 
 // -- codec ---------------------------------------------------------------------
 

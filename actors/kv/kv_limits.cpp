@@ -21,6 +21,9 @@ bool fields_fit(const command& c) {
       return c.expected.empty() && !c.expect_absent;
     case op::cas:
       return !c.expect_absent || c.expected.empty();
+    case op::open:
+      return c.key.empty() && c.value.empty() && c.expected.empty()
+             && !c.expect_absent;
   }
   return false; // an op value outside the enum (cannot come from decode)
 }
@@ -28,10 +31,13 @@ bool fields_fit(const command& c) {
 } // namespace
 
 validation check(const command& c, const kv_limits& limits) {
-  if ((c.client_id == 0) != (c.seq == 0))
+  if (c.kind == op::open ? c.client_id != 0 || c.seq != 0
+                          : (c.client_id == 0) != (c.seq == 0))
     return fail(reason::bad_session);
   if (!fields_fit(c))
     return fail(reason::bad_fields);
+  if (c.kind == op::open)
+    return validation{}; // no key, no value
   if (c.key.empty())
     return fail(reason::empty_key);
   if (c.key.size() > limits.max_key_bytes)

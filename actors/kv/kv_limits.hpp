@@ -48,11 +48,14 @@ struct validation {
 };
 
 /// Checks a command against the limits and the field rules, in this order:
-/// 1. session fields: client_id == 0 iff seq == 0      else bad_session
+/// 1. session fields: open: client_id == seq == 0; any other op:
+///    client_id == 0 iff seq == 0 (a session command has client_id != 0
+///    and seq >= 1; a command without one, 0 and 0)  else bad_session
 /// 2. fields the op does not use are empty / false:
 ///    get, del: value, expected, expect_absent; put, append: expected,
-///    expect_absent; cas: expected empty when expect_absent  else bad_fields
-/// 3. key non-empty                                      else empty_key
+///    expect_absent; cas: expected empty when expect_absent; open: key,
+///    value, expected, expect_absent                     else bad_fields
+/// 3. key non-empty (except open, which has none)        else empty_key
 /// 4. key.size() <= max_key_bytes                        else key_too_large
 /// 5. value.size() <= max_value_bytes                    else value_too_large
 /// 6. expected.size() <= max_value_bytes              else expected_too_large

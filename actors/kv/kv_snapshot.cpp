@@ -19,9 +19,12 @@ bool get_session(wire::reader& in, index_t state_index, session& s) {
   std::uint8_t error = 0;
   std::uint8_t why = 0;
   std::uint8_t flags = 0;
-  if (!in.get_varint(s.last_seq) || s.last_seq == 0 || !in.get_varint(index)
+  // last_seq 0 iff the session has run nothing since its open (kind open).
+  if (!in.get_varint(s.last_seq) || !in.get_varint(index)
       || index > state_index.value || !in.get_byte(kind)
-      || kind > static_cast<std::uint8_t>(op::cas) || !in.get_byte(error)
+      || kind > static_cast<std::uint8_t>(op::open)
+      || (s.last_seq == 0) != (kind == static_cast<std::uint8_t>(op::open))
+      || !in.get_byte(error)
       || !in.get_byte(why)
       || why > static_cast<std::uint8_t>(reason::session_expired)
       || !in.get_byte(flags) || (flags & reserved_bits) != 0)

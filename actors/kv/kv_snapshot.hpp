@@ -9,7 +9,8 @@
 //               n_keys:varint      n_keys x (key:string value:string)
 //               n_sessions:varint  n_sessions x session
 //   session  := client_id:varint  last_seq:varint  last_index:varint
-//               kind:u8 (op)  error:u8 (errc)  reason:u8
+//               kind:u8 (op; 5 = open iff last_seq 0: a session opened
+//                        but not used yet)  error:u8 (errc)  reason:u8
 //               flags:u8 (bit 0 found, bit 1 ok; bits 2-7 zero)
 //
 // Deterministic: keys and client ids in ascending order (std::map order),
@@ -17,11 +18,18 @@
 // with one short key and two sessions takes about 50 bytes (kvraft's
 // TestSnapshotSize3B allows 500).
 //
+// Session ids are the log indexes of their opens, but stores written before
+// op::open hold client-chosen ids; the decoder takes any non-zero id, so
+// such snapshots still load (the version byte did not change: the layout is
+// the same, only last_seq 0 with kind open is new, which older code
+// rejects).
+//
 // decode_snapshot is strict and never throws or reads out of bounds; it
 // returns std::nullopt for a wrong magic or version, truncation, trailing
 // bytes, keys or client ids not strictly ascending, an empty key, client id
-// or seq 0, a session last_index > last_index, an unknown op, errc or
-// reason, an errc that does not match its reason, or a reserved flag bit.
+// 0, seq 0 without kind open (or kind open with seq != 0), a session
+// last_index > last_index, an unknown op, errc or reason, an errc that
+// does not match its reason, or a reserved flag bit.
 // The bytes carry no checksum: the persister frames and checks them.
 // Limits are not enforced on decode (a snapshot written under larger limits
 // still loads).

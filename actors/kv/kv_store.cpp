@@ -43,6 +43,8 @@ reply execute(std::map<std::string, std::string>& data, const command& c,
       if (r.ok)
         data.insert_or_assign(c.key, c.value);
       break;
+    case op::open:
+      return failure(reason::bad_fields); // apply() handles opens
   }
   return r;
 }
@@ -58,7 +60,7 @@ reply run(std::map<std::string, std::string>& data, const command& c,
 /// Evicts least recently used sessions (smallest last_index; client_id
 /// breaks ties, which cannot occur with one command per index) until at
 /// most `max` remain, never evicting `keep`. O(n) per eviction: it runs
-/// only when a new session overflows the table.
+/// only when an open overflows the table.
 void evict(std::map<std::uint64_t, session>& sessions, std::size_t max,
            std::uint64_t keep) {
   while (sessions.size() > max && sessions.size() > 1) {
@@ -74,41 +76,60 @@ void evict(std::map<std::uint64_t, session>& sessions, std::size_t max,
   }
 }
 
+/// An open (passed check()) applied at `index`: the session `index`.
+reply open_session(kv_state& st, index_t index, const kv_limits& limits) {
+  auto id = index.value;
+  // Cannot happen in a Raft log (indexes start at 1 and are unique); only
+  // a caller replaying indexes, or a client-chosen id of an older store,
+  // could collide. Never hand out a live session's id.
+  if (id == 0 || st.sessions.count(id) != 0)
+    return failure(reason::bad_session);
+  reply r;
+  r.ok = true;
+  auto& s = st.sessions[id];
+  s.last_seq = 0;
+  s.last_index = index;
+  s.kind = op::open;
+  s.last_reply = r;
+  evict(st.sessions, limits.max_sessions, id);
+  r.value = std::to_string(id);
+  return r;
+}
+
 } // namespace
 
 reply apply(kv_state& st, const command& c, index_t index,
             const kv_limits& limits) {
   if (index > st.last_index)
     st.last_index = index; // commands arrive in index order; keep the max
+  if (c.kind == op::open) {
+    if (auto v = check(c, limits); !v)
+      return failure(v.why);
+    return open_session(st, index, limits);
+  }
   if (c.client_id == 0 && c.seq == 0)
     return run(st.data, c, limits);
   if (c.client_id == 0 || c.seq == 0)
     return failure(reason::bad_session);
   auto it = st.sessions.find(c.client_id);
-  if (it == st.sessions.end()) {
-    if (c.seq != 1)
-      return failure(reason::session_expired);
-  } else {
-    auto& s = it->second;
-    if (c.seq < s.last_seq)
-      return failure(reason::stale_seq);
-    if (c.seq == s.last_seq) {
-      if (c.kind != s.kind)
-        return failure(reason::seq_reused);
-      s.last_index = index;
-      // A read is re-run (see the header); a write is answered from cache.
-      return c.kind == op::get ? run(st.data, c, limits) : s.last_reply;
-    }
+  if (it == st.sessions.end())
+    return failure(reason::session_expired); // only an open creates one
+  auto& s = it->second;
+  if (c.seq < s.last_seq)
+    return failure(reason::stale_seq);
+  if (c.seq == s.last_seq) {
+    if (c.kind != s.kind)
+      return failure(reason::seq_reused);
+    s.last_index = index;
+    // A read is re-run (see the header); a write is answered from cache.
+    return c.kind == op::get ? run(st.data, c, limits) : s.last_reply;
   }
   auto r = run(st.data, c, limits);
-  auto& s = st.sessions[c.client_id];
   s.last_seq = c.seq;
   s.last_index = index;
   s.kind = c.kind;
   s.last_reply = r;
   s.last_reply.value.clear();
-  if (it == st.sessions.end())
-    evict(st.sessions, limits.max_sessions, c.client_id);
   return r;
 }
 

@@ -20,13 +20,23 @@
 //   Any command failing check() (kv_limits.hpp) gets that error and changes
 //   nothing but, for a valid session, the session record (below).
 //
-// Client sessions (exactly-once, Raft thesis §6.3). A command with
-// client_id != 0 belongs to that client's session; the client numbers its
-// requests seq = 1, 2, ... and has at most one outstanding request, which
-// it retries with the same seq until answered. For a session command:
-//   - no session for client_id: seq == 1 opens one and the command runs;
-//     seq > 1 gets bad_request/session_expired and nothing runs (the
-//     session was evicted, see below, or never existed).
+//   open             (client_id = seq = 0, no key) registers a session: see
+//                    below. ok = true; value = the new session id, decimal.
+//   Any command failing check() (kv_limits.hpp) gets that error and changes
+//   nothing but, for a valid session, the session record (below).
+//
+// Client sessions (exactly-once, Raft thesis §6.3 RegisterClient). A
+// client first sends an open; applied at log index i, it creates the
+// session with id i (last_seq 0) and answers i. Log indexes are unique, so
+// an id is never handed out twice: a retried or duplicated open merely
+// creates another, unused session, which LRU eviction removes later. A
+// command with client_id != 0 belongs to that session; the client numbers
+// its requests seq = 1, 2, ... and has at most one outstanding request,
+// which it retries with the same seq until answered. For a session command:
+//   - no session for client_id: bad_request/session_expired and nothing
+//     runs, whatever the seq (the session was evicted, see below, or never
+//     opened). Only an open creates a session, so an evicted session never
+//     comes back and a retry of an applied write is never applied again.
 //   - seq <  last_seq: bad_request/stale_seq (an old duplicate delayed in the
 //     network; the client has moved on). Nothing runs, nothing is recorded.
 //   - seq == last_seq: a retry. A different op gets bad_request/seq_reused.
@@ -37,21 +47,20 @@
 //   - seq >  last_seq: runs (gaps allowed); the session records seq, op and
 //     the reply (without value), success or failure.
 // Every session command that reaches a session (including retries) updates
-// its last-use index. Commands without a session (client_id = seq = 0) run
-// every time they are committed: right for gets, at-least-once for writes.
+// its last-use index. Commands without a session (client_id = seq = 0, not
+// an open) run every time they are committed: right for gets,
+// at-least-once for writes.
 //
-// Session expiry is deterministic: after a command opens a session, while
+// Session expiry is deterministic: after an open creates a session, while
 // more than max_sessions exist, the session with the smallest last-use log
-// index is evicted. All replicas apply the same commands at the same
-// indexes, so they evict the same sessions (LogCabin instead expires
-// sessions by replicated cluster time; LRU by log index needs no clock but
-// bounds the table by count, not age). Trade-off: a client whose session was
-// evicted -- more than max_sessions other clients used the cluster since its
-// last command -- gets session_expired on its next request with seq > 1
-// instead of a silent double apply; the outcome of its outstanding request
-// is then unknown. The one gap: a FIRST request (seq 1) retried after its
-// session was already evicted looks like a new session and runs again.
-// Clients that care open their session with a get (harmless to repeat).
+// index (other than the new one) is evicted. All replicas apply the same
+// commands at the same indexes, so they evict the same sessions (LogCabin
+// instead expires sessions by replicated cluster time; LRU by log index
+// needs no clock but bounds the table by count, not age). A client whose
+// session was evicted -- more than max_sessions other sessions were opened
+// or used since its last command -- gets session_expired on its next
+// request instead of a silent double apply; the outcome of its outstanding
+// request is then unknown, and it opens a new session for the next one.
 #pragma once
 
 #include <cstddef>
@@ -67,16 +76,19 @@ namespace raft::kv {
 
 /// What the store remembers about one client. Persisted in snapshots.
 struct session {
-  /// seq of the last command run in this session. >= 1; only grows.
+  /// seq of the last command run in this session; 0 while none has run
+  /// since the open. Only grows.
   std::uint64_t last_seq = 0;
   /// Log index of the last command that reached this session (run, retried
   /// or read again): the LRU key for eviction. Only grows (commands arrive
   /// in index order). Invariant: <= kv_state::last_index.
   index_t last_index;
   /// Op of the command with last_seq; a retry must have the same op.
+  /// op::open iff last_seq == 0.
   op kind = op::get;
-  /// Reply of the command with last_seq, returned to a retried write.
-  /// Invariant: value is empty (gets are re-run, never cached).
+  /// Reply of the command with last_seq, returned to a retried write (for
+  /// last_seq 0: the open's, ok = true). Invariant: value is empty (gets
+  /// are re-run, never cached; an open's id is the session's key).
   reply last_reply;
 
   friend bool operator==(const session& a, const session& b) {
@@ -92,8 +104,9 @@ struct kv_state {
   /// snapshots). Invariant: keys non-empty; sizes within the kv_limits in
   /// force when they were written.
   std::map<std::string, std::string> data;
-  /// Client sessions by client_id (never 0). Invariant: size() <=
-  /// max_sessions after every apply().
+  /// Client sessions by client_id (never 0): the log index of the open
+  /// that created each (older stores may hold client-chosen ids; they work
+  /// the same). Invariant: size() <= max_sessions after every apply().
   std::map<std::uint64_t, session> sessions;
   /// Log index of the last command applied (0 = none yet). Only grows: the
   /// apply stream is in index order, and apply() keeps the maximum should a

@@ -32,6 +32,35 @@ TEST_CASE("kv codec: a put encodes in a handful of bytes", "[kv][codec]") {
   CHECK(encode(big).size() == 2 + 10 + 10 + 2 + 2 + 2);
 }
 
+TEST_CASE("kv codec: an open is op 5 with no session and no key",
+          "[kv][codec][session]") {
+  auto bytes = encode(open_command());
+  // version, head (op 5), client 0, seq 0, key ""
+  CHECK(bytes == std::string{"\x01\x05\x00\x00\x00", 5});
+  auto back = decode_command(bytes);
+  REQUIRE(back);
+  CHECK(back->kind == op::open);
+  CHECK(*back == open_command());
+  CHECK(to_string(*back).rfind("open c=0 s=0 k=", 0) == 0);
+  // Its reply carries the session id as decimal digits.
+  reply r;
+  r.ok = true;
+  r.value = "42";
+  CHECK(session_id_of(r) == 42);
+  CHECK(session_id_of(*decode_reply(encode(r))) == 42);
+  r.value = "18446744073709551615";
+  CHECK(session_id_of(r) == UINT64_MAX);
+  for (std::string v : {"", "0", "042", "4x", "18446744073709551616",
+                        "-1", "123456789012345678901"}) {
+    r.value = v;
+    CHECK(session_id_of(r) == 0);
+  }
+  r.value = "42";
+  r.ok = false;
+  CHECK(session_id_of(r) == 0);
+  CHECK(session_id_of(failure(reason::bad_session)) == 0);
+}
+
 TEST_CASE("kv codec: commands and replies round trip exactly",
           "[kv][codec]") {
   for (auto seed : seeds()) {
@@ -80,7 +109,8 @@ TEST_CASE("kv codec: unknown versions and reserved bits are rejected",
   };
   CHECK_FALSE(mutate(0, 0));    // version 0
   CHECK_FALSE(mutate(0, 2));    // version 2
-  CHECK_FALSE(mutate(1, 0x15)); // op 5
+  CHECK(mutate(1, 0x15));       // op 5 (open) decodes (check() refuses it)
+  CHECK_FALSE(mutate(1, 0x16)); // op 6
   CHECK_FALSE(mutate(1, 0x17)); // op 7
   CHECK_FALSE(mutate(1, 0x51)); // reserved bit 6
   CHECK_FALSE(mutate(1, static_cast<char>(0x91))); // reserved bit 7
@@ -167,4 +197,5 @@ TEST_CASE("kv codec: printing names the op and the reason", "[kv][codec]") {
   CHECK(to_string(failure(reason::stale_seq))
         == "bad_request/stale_seq found=0 ok=0");
   CHECK(to_string(op::del) == "del");
+  CHECK(to_string(op::open) == "open");
 }

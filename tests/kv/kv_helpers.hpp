@@ -56,6 +56,10 @@ struct store {
   reply run(const command& c) {
     return apply(st, c, index_t{next_index++}, limits);
   }
+
+  /// Opens a session (an op::open at the next index) and returns its id,
+  /// which is that index; 0 if the open failed.
+  std::uint64_t open() { return session_id_of(run(open_command())); }
 };
 
 /// A random string of 0..max bytes, from a small alphabet when `small`
@@ -74,7 +78,7 @@ inline std::string random_string(std::mt19937_64& rng, std::size_t max,
 /// Any command the codec can carry (valid or not): random op, ids from the
 /// whole 64-bit range, random bytes.
 inline command random_command(std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> op_dist(0, 4);
+  std::uniform_int_distribution<int> op_dist(0, 5); // every op, open too
   std::uniform_int_distribution<int> coin(0, 1);
   std::uniform_int_distribution<int> bits(0, 64);
   auto any_u64 = [&] {

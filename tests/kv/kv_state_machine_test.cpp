@@ -49,14 +49,17 @@ kv_options with_max_raft_state(std::int64_t n) {
 TEST_CASE("kv machine: commands arrive as apply_msg and replies are encoded",
           "[kv][machine]") {
   kv_state_machine sm;
-  CHECK(run(sm, 1, as(1, 1, put("a", "1"))).ok);
-  CHECK(run(sm, 2, as(1, 2, append("a", "2"))).ok);
-  CHECK(run(sm, 3, as(1, 2, append("a", "2"))).ok); // retry: once
-  auto r = run(sm, 4, get("a"));
+  CHECK(session_id_of(run(sm, 1, open_command())) == 1);
+  CHECK(run(sm, 2, as(1, 1, put("a", "1"))).ok);
+  CHECK(run(sm, 3, as(1, 2, append("a", "2"))).ok);
+  CHECK(run(sm, 4, as(1, 2, append("a", "2"))).ok); // retry: once
+  auto r = run(sm, 5, get("a"));
   CHECK(r.value == "12");
   CHECK(sm.size() == 1);
   CHECK(sm.session_count() == 1);
-  CHECK(sm.state().last_index == index_t{4});
+  CHECK(sm.state().last_index == index_t{5});
+  CHECK(sm.validate(encode(open_command())) == errc::none);
+  CHECK(sm.validate(encode(as(1, 1, open_command()))) == errc::bad_request);
 }
 
 TEST_CASE("kv machine: malformed command bytes get bad_request and change "
@@ -89,15 +92,16 @@ TEST_CASE("kv machine: an oversized committed command changes nothing",
 TEST_CASE("kv machine: a snapshot message replaces the state",
           "[kv][machine][snapshot]") {
   kv_state_machine a;
-  run(a, 1, as(5, 1, append("a", "x")));
-  run(a, 2, put("b", "2"));
+  CHECK(session_id_of(run(a, 1, open_command())) == 1);
+  run(a, 2, as(1, 1, append("a", "x")));
+  run(a, 3, put("b", "2"));
   kv_state_machine b;
   run(b, 1, put("junk", "1"));
-  CHECK(b.apply(snapshot_msg(2, a.snapshot())).empty());
+  CHECK(b.apply(snapshot_msg(3, a.snapshot())).empty());
   CHECK(b.state() == a.state());
   CHECK(b.snapshots_installed() == 1);
   // The session came along: the retry is deduplicated on b too.
-  CHECK(run(b, 3, as(5, 1, append("a", "x"))).ok);
+  CHECK(run(b, 4, as(1, 1, append("a", "x"))).ok);
   CHECK(b.state().data.at("a") == "x");
 }
 
@@ -174,25 +178,44 @@ TEST_CASE("kv machine: two replicas fed the same apply stream agree",
     opts.limits.max_sessions = 4;
     kv_state_machine a{opts};
     auto b = std::make_unique<kv_state_machine>(opts);
-    std::map<std::uint64_t, std::uint64_t> seqs;
+    // Client slot -> (session id, last seq); id 0: open one first.
+    std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> clients;
     std::uint64_t index = 0;
     for (int i = 0; i < 2000; ++i) {
-      // Half well-formed session traffic (with retries), half random
+      // Half well-formed session traffic (opens, retries), half random
       // commands (mostly invalid) and truncated bytes.
       std::string bytes;
+      std::pair<std::uint64_t, std::uint64_t>* session = nullptr;
       if (i % 2 == 0) {
-        auto id = 1 + rng() % 6;
-        if (seqs[id] == 0 || rng() % 4 != 0)
-          ++seqs[id];
-        bytes = encode(as(id, seqs[id], append("k" + std::to_string(id % 2),
-                                               "x")));
+        auto slot = 1 + rng() % 6;
+        session = &clients[slot];
+        auto& [id, seq] = *session;
+        if (id == 0) {
+          bytes = encode(open_command());
+        } else {
+          if (seq == 0 || rng() % 4 != 0)
+            ++seq;
+          bytes = encode(as(id, seq, append("k" + std::to_string(slot % 2),
+                                            "x")));
+        }
       } else {
         bytes = encode(random_command(rng));
         if (i % 3 == 0)
           bytes = bytes.substr(0, bytes.size() / 2);
       }
       auto m = command_msg(++index, bytes);
-      REQUIRE(a.apply(m) == b->apply(m));
+      auto out = a.apply(m);
+      REQUIRE(out == b->apply(m));
+      if (session != nullptr) {
+        auto r = decode_reply(out);
+        REQUIRE(r);
+        if (session->first == 0) {
+          *session = {session_id_of(*r), 0}; // the open's index
+          REQUIRE(session->first == index);
+        } else if (r->why == reason::session_expired) {
+          session->first = 0; // evicted: open a new one
+        }
+      }
       if (i == 1000) { // b restarts from a's snapshot
         b = std::make_unique<kv_state_machine>(opts);
         b->apply(snapshot_msg(index, a.snapshot()));
@@ -211,9 +234,7 @@ TEST_CASE("kv machine: with read_index a get without a session is read-only "
   kv_options o;
   o.read_index = true;
   kv_state_machine m{o};
-  command put;
-  put.client_id = 7;
-  put.seq = 1;
+  command put; // without a session: this test is about reads
   put.kind = op::put;
   put.key = "k";
   put.value = "v";

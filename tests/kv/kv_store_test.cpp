@@ -107,6 +107,14 @@ TEST_CASE("kv store: impossible field combinations are bad requests",
      reason::bad_fields},
     {"client without seq", as(5, 0, get("k")), reason::bad_session},
     {"seq without client", as(0, 5, get("k")), reason::bad_session},
+    {"open with a client", as(5, 0, open_command()), reason::bad_session},
+    {"open with a seq", as(0, 5, open_command()), reason::bad_session},
+    {"open with a session", as(5, 5, open_command()), reason::bad_session},
+    {"open with a key", make(op::open, "k"), reason::bad_fields},
+    {"open with a value", make(op::open, "", "v"), reason::bad_fields},
+    {"open with expected", make(op::open, "", "", "e"), reason::bad_fields},
+    {"open with expect_absent", with_absent(open_command()),
+     reason::bad_fields},
   };
   for (const auto& r : rows) {
     INFO(r.what << ": " << r.c);
@@ -118,7 +126,9 @@ TEST_CASE("kv store: impossible field combinations are bad requests",
     auto before = s.st.data;
     CHECK(s.run(r.c) == failure(r.why));
     CHECK(s.st.data == before);
+    CHECK(s.st.sessions.empty());
   }
+  CHECK(validate(open_command(), kv_limits{}) == errc::none);
 }
 
 TEST_CASE("kv store: sizes at the limit pass and one byte more is too large",

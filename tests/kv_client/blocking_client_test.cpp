@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "actors/kv/kv_state_machine.hpp"
@@ -27,7 +28,8 @@ struct kv_nodes {
   caf::actor transport;
   std::vector<actors::node_handles> nodes;
 
-  kv_nodes(caf::actor_system& sys, std::uint32_t n, bool read_index) {
+  kv_nodes(caf::actor_system& sys, std::uint32_t n, bool read_index,
+           std::size_t max_sessions = kv::kv_limits{}.max_sessions) {
     transport = sys.spawn(actors::transport_actor);
     for (std::uint32_t id = 1; id <= n; ++id) {
       actors::node_options o;
@@ -42,9 +44,10 @@ struct kv_nodes {
       auto store = std::make_shared<persistence::memory_store>();
       o.store = store;
       o.transport = transport;
-      o.make_state_machine = [store, read_index] {
+      o.make_state_machine = [store, read_index, max_sessions] {
         kv::kv_options kv;
         kv.read_index = read_index;
+        kv.limits.max_sessions = max_sessions;
         kv.max_raft_state = 2000;
         kv.raft_state_bytes = [store] { return store->raft_state_size(); };
         return std::make_unique<kv::kv_state_machine>(std::move(kv));
@@ -87,6 +90,20 @@ struct kv_nodes {
   }
 };
 
+/// The client's session id and last seq (its status).
+std::pair<std::uint64_t, std::uint64_t> session_of(caf::actor_system& sys,
+                                                   const caf::actor& client) {
+  caf::scoped_actor self{sys};
+  std::pair<std::uint64_t, std::uint64_t> result{~0ull, ~0ull};
+  self->request(client, 1s, caf::get_atom::value, status_atom::value)
+    .receive(
+      [&](std::uint64_t id, std::uint64_t seq, std::uint64_t) {
+        result = {id, seq};
+      },
+      [](caf::error&) {});
+  return result;
+}
+
 void run_scenario(bool read_index) {
   caf::actor_system_config cfg;
   register_types(cfg);
@@ -95,8 +112,14 @@ void run_scenario(bool read_index) {
   kv_nodes c{sys, 3, read_index};
   {
     kv::blocking_client kv{sys, c.client(1)};
+    CHECK(session_of(sys, kv.actor()).first == 0); // no session yet
     // Every operation, end to end (the first call also finds the leader).
     CHECK(kv.put("k", "v1").error == errc::none);
+    // The first write opened a session: its id is a log index.
+    auto [id, seq] = session_of(sys, kv.actor());
+    CHECK(id != 0);
+    CHECK(id != ~0ull);
+    CHECK(seq == 1);
     auto r = kv.get("k");
     CHECK(r.error == errc::none);
     CHECK(r.found);
@@ -127,9 +150,12 @@ void run_scenario(bool read_index) {
       expected += piece;
     }
     CHECK(kv.get("k").value == expected);
-    // A second session sees the first one's writes.
+    CHECK(session_of(sys, kv.actor()).first == id); // the same session
+    // A second client sees the first one's writes; reading needs no
+    // session, so it never opens one.
     kv::blocking_client other{sys, c.client(2)};
     CHECK(other.get("k").value == expected);
+    CHECK(session_of(sys, other.actor()).first == 0);
   }
   c.stop();
 }
@@ -144,4 +170,36 @@ TEST_CASE("kv client: every operation end to end and across a leader crash",
 TEST_CASE("kv client: the same with ReadIndex reads",
           "[kv-client][real-time][read-index]") {
   run_scenario(true);
+}
+
+TEST_CASE("kv client: an evicted session is replaced by a new one, and a "
+          "write refused at its only send runs once in it",
+          "[kv-client][real-time][session]") {
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  kv_nodes c{sys, 3, false, 1}; // one session at a time
+  {
+    kv::blocking_client reader{sys, c.client(1)};
+    CHECK_FALSE(reader.get("k").found);
+    kv::blocking_client a{sys, c.client(2)};
+    REQUIRE(a.put("k", "a").error == errc::none);
+    auto first = session_of(sys, a.actor()).first;
+    CHECK(first != 0);
+    kv::blocking_client b{sys, c.client(3)};
+    REQUIRE(b.append("k", "+b").error == errc::none); // evicts a's session
+    auto of_b = session_of(sys, b.actor()).first;
+    CHECK(of_b > first);
+    // a's next write is refused (session_expired) at its first send, so it
+    // was not applied: the client opens a new session and sends it again.
+    auto r = a.append("k", "+a");
+    CHECK(r.error == errc::none);
+    auto second = session_of(sys, a.actor());
+    CHECK(second.first > of_b);
+    CHECK(second.second == 1);
+    CHECK(reader.get("k").value == "a+b+a"); // each write exactly once
+    CHECK(session_of(sys, reader.actor()).first == 0);
+  }
+  c.stop();
 }
