@@ -183,7 +183,12 @@ TEST_CASE("kv client: an evicted session is replaced by a new one, and a "
   {
     kv::blocking_client reader{sys, c.client(1)};
     CHECK_FALSE(reader.get("k").found);
-    kv::blocking_client a{sys, c.client(2)};
+    // A generous request timeout: a's writes must reach the leader at their
+    // first send (a resend would make a refused write's outcome unknown),
+    // even on a loaded machine.
+    auto a_opts = c.client(2);
+    a_opts.request_timeout = 10s;
+    kv::blocking_client a{sys, a_opts};
     REQUIRE(a.put("k", "a").error == errc::none);
     auto first = session_of(sys, a.actor()).first;
     CHECK(first != 0);
