@@ -42,6 +42,7 @@
 #include "actors/net/wire.hpp"
 #include "apps/raft_ctl_workload.hpp"
 #include "messages/client_messages.hpp"
+#include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 
 namespace {
@@ -205,6 +206,8 @@ int cmd_status(caf::actor_system& sys, std::vector<endpoint>& eps,
                 << ",\"first_index\":" << s.first_index
                 << ",\"last_index\":" << s.last_index
                 << ",\"durable\":" << s.durable_index
+                << ",\"snapshot_index\":" << s.snapshot.index
+                << ",\"snapshot_term\":" << s.snapshot.term
                 << ",\"refused\":" << ep.refused << "}";
     else
       std::cout << address(ep) << " id=" << s.id << " role="
@@ -212,6 +215,7 @@ int cmd_status(caf::actor_system& sys, std::vector<endpoint>& eps,
                 << " leader=" << s.leader << " commit=" << s.commit_index
                 << " applied=" << s.last_applied << " log="
                 << s.first_index << ".." << s.last_index
+                << " snapshot=" << raft::to_string(s.snapshot) // term/index
                 << " durable=" << s.durable_index
                 << " refused=" << ep.refused << "\n";
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "messages/ids.hpp"
+#include "messages/log_entry.hpp"
 
 namespace raft {
 
@@ -42,20 +43,25 @@ struct peer_status {
   index_t first_index;  ///< first entry held in the log
   index_t last_index;   ///< last entry held in the log
   index_t durable_index;///< last entry known durable on this peer
+  /// Last entry the peer's snapshot covers ({0, 0} without a snapshot).
+  /// Kept last so aggregate initializers of the fields above still work.
+  log_id snapshot;
   friend bool operator==(const peer_status& a, const peer_status& b) {
     return a.id == b.id && a.role == b.role && a.term == b.term
            && a.leader == b.leader && a.voted_for == b.voted_for
            && a.commit_index == b.commit_index
            && a.last_applied == b.last_applied
            && a.first_index == b.first_index && a.last_index == b.last_index
-           && a.durable_index == b.durable_index;
+           && a.durable_index == b.durable_index
+           && a.snapshot == b.snapshot;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, peer_status& x) {
   return f(x.id, x.role, x.term, x.leader, x.voted_for, x.commit_index,
-           x.last_applied, x.first_index, x.last_index, x.durable_index);
+           x.last_applied, x.first_index, x.last_index, x.durable_index,
+           x.snapshot);
 }
 
 /// Client-visible failures (DESIGN.md §7). Each says whether a retry is safe.

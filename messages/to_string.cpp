@@ -278,7 +278,8 @@ std::string to_string(const peer_status& x) {
          + to_string(x.last_index) + "]"
          + " durable=" + to_string(x.durable_index)
          + " commit=" + to_string(x.commit_index)
-         + " applied=" + to_string(x.last_applied);
+         + " applied=" + to_string(x.last_applied)
+         + " snapshot=" + to_string(x.snapshot);
 }
 
 std::string to_string(const client_reply& x) {

@@ -316,6 +316,7 @@ peer_status node::status() const {
   s.first_index = log_.first_index();
   s.last_index = log_.last_index();
   s.durable_index = durable_index_;
+  s.snapshot = snapshot_point();
   return s;
 }
 

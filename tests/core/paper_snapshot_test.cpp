@@ -90,6 +90,9 @@ TEST_CASE("paper 7: a service snapshot through an applied index compacts "
   auto o = h.snapshot(r.index, data, &taken);
   CHECK(taken == r.taken);
   CHECK(h->snapshot_point() == r.base);
+  // raft-ctl status (issue 6) reports the snapshot point; {0, 0} without one.
+  CHECK(h->status().snapshot == r.base);
+  CHECK(h->status().last_index == 6_i);
   CHECK(h->log().last() == lid(2, 6));
   CHECK(h->commit_index() == 6_i);
   CHECK(h->applied_index() == 6_i);
@@ -233,6 +236,7 @@ TEST_CASE("paper 7: a restarted leader sends the snapshot it restored",
   CHECK(h->commit_index() == 5_i);
   CHECK(h->applied_index() == 5_i);
   CHECK(h->snapshot_point() == lid(2, 5));
+  CHECK(h->status().snapshot == lid(2, 5));
   auto o = h.tick();
   REQUIRE(o.apply_snapshot);
   CHECK(to_string(*o.apply_snapshot) == "apply snapshot 2/5 bytes=10");
@@ -383,6 +387,7 @@ TEST_CASE("paper 7: an installed snapshot keeps the log suffix after a "
         == std::vector<snapshot_chunk>{snapshot_chunk{r.snap, 0, snap}});
   CHECK(h->snapshot_bytes_pending());
   CHECK(h->snapshot_point() == r.snap);
+  CHECK(h->status().snapshot == r.snap);
   CHECK(all_entries(h->log()) == r.after);
   CHECK(h->commit_index() == r.snap.index);
   h.ack_all();

@@ -135,7 +135,12 @@ TEST_CASE("to_string: node-internal and client messages", "[to_string]") {
   st.durable_index = 6_i;
   CHECK(to_string(st)
         == "peer 2 leader term=4 leader=2 vote=2 log=[1..7] durable=6 "
-           "commit=5 applied=4");
+           "commit=5 applied=4 snapshot=0/0");
+  st.snapshot = log_id{3_t, 2_i}; // term/index, as everywhere else
+  st.first_index = 3_i;
+  CHECK(to_string(st)
+        == "peer 2 leader term=4 leader=2 vote=2 log=[3..7] durable=6 "
+           "commit=5 applied=4 snapshot=3/2");
 
   client_reply ok;
   ok.index = 5_i;
