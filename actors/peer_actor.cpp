@@ -157,7 +157,7 @@ void start(peer_actor_type* self, hard_state& hard, log_id& base,
   auto& st = self->state;
   try {
     st.node.emplace(st.cfg.raft,
-                    core::restored_state{hard, base, std::move(entries),
+                    raft::stored_state{hard, base, std::move(entries),
                                          std::move(snapshot)});
   } catch (const std::exception& e) {
     fail(self, std::string{"cannot start from the loaded state: "}
@@ -249,10 +249,10 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
       // is not newer than its base or ahead of what was applied.
       input(self, [&](core::node& n) { n.snapshot(index, std::move(data)); });
     },
-    [self](snapshot_installed& s) {
+    [self](snapshot_read_back& s) {
       // A received snapshot is durable: its bytes, before its (persisted).
       input(self, [&](core::node& n) {
-        n.on_snapshot_installed(s.last_included, std::move(s.data));
+        n.on_snapshot_read_back(s.last_included, std::move(s.data));
       });
     },
     [self](const persisted& p) {

@@ -62,7 +62,7 @@ void flush(persister_actor_type* self) {
     if (&w == last_staged_install) {
       try {
         self->send(w.requester,
-                   snapshot_installed{w.batch.snapshot.front().last_included,
+                   snapshot_read_back{w.batch.snapshot.front().last_included,
                                       st.store->snapshot_data()});
       } catch (const std::exception& e) {
         fail(self, std::string{"cannot read the installed snapshot back: "}

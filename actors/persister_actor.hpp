@@ -8,7 +8,7 @@
 //                      sent to the sender of the batch, once the batch is
 //                      durable. Acknowledgements go out in arrival order.
 //                      A batch that installs a staged snapshot is first
-//                      answered with (snapshot_installed{last_included,
+//                      answered with (snapshot_read_back{last_included,
 //                      bytes}): the installed bytes, read back from the
 //                      store.
 //   (snapshot_chunk) -> nothing: written into the store's snapshot staging

@@ -33,6 +33,23 @@ typename Inspector::result_type inspect(Inspector& f, hard_state& x) {
   return f(x.current_term, x.voted_for);
 }
 
+/// Everything a node restarts from: what its store holds durably
+/// (persistence::store::load), handed by the persister to the peer, which
+/// builds its core (core::node) from it. Empty: a brand-new member.
+struct stored_state {
+  /// current_term and voted_for as last made durable.
+  hard_state hard;
+  /// The position the log follows: the last entry the snapshot covers
+  /// ({0, 0} without a snapshot: the log starts at index 1).
+  log_id base;
+  /// The durable log after base, consecutive.
+  log_entries entries;
+  /// The snapshot's bytes: the state machine through base (empty when base
+  /// is {0, 0}). The core keeps them to send to followers (InstallSnapshot)
+  /// and hands them to a fresh state machine first (output::apply_snapshot).
+  std::string snapshot = {};
+};
+
 /// A snapshot of the state machine through `last_included` (inclusive), to
 /// be made durable together with a persist_batch's hard state (issue 4).
 struct snapshot_install {
@@ -47,7 +64,7 @@ struct snapshot_install {
   /// snapshot file ... save snapshot file").
   bool staged = false;
   /// With `staged`: the staged snapshot's size and CRC-32 (IEEE, as
-  /// raft::core::crc32), which the store verifies against what it staged.
+  /// raft::crc32), which the store verifies against what it staged.
   std::uint64_t size = 0;
   std::uint32_t crc32 = 0;
   friend bool operator==(const snapshot_install& a,
@@ -90,17 +107,17 @@ typename Inspector::result_type inspect(Inspector& f, snapshot_chunk& x) {
 /// snapshot's bytes, read back from the store, for the peer to keep (to send
 /// on as a leader) and to hand to the state machine. Sent before the
 /// `persisted` of the batch that installed it.
-struct snapshot_installed {
+struct snapshot_read_back {
   log_id last_included;
   std::string data;
-  friend bool operator==(const snapshot_installed& a,
-                         const snapshot_installed& b) {
+  friend bool operator==(const snapshot_read_back& a,
+                         const snapshot_read_back& b) {
     return a.last_included == b.last_included && a.data == b.data;
   }
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, snapshot_installed& x) {
+typename Inspector::result_type inspect(Inspector& f, snapshot_read_back& x) {
   return f(x.last_included, x.data);
 }
 

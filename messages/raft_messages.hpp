@@ -204,14 +204,6 @@ using rpc_message
                  append_entries_reply, install_snapshot,
                  install_snapshot_reply>;
 
-/// True for the messages that open an RPC (counted as RPCs by the test
-/// network, like labrpc's Call), false for replies.
-inline bool is_request(const rpc_message& m) {
-  return std::holds_alternative<request_vote>(m)
-         || std::holds_alternative<append_entries>(m)
-         || std::holds_alternative<install_snapshot>(m);
-}
-
 /// The term a message carries (every Raft message carries one, §5.1).
 inline term_t term_of(const rpc_message& m) {
   return std::visit([](const auto& x) { return x.term; }, m);

@@ -230,8 +230,8 @@ std::string to_string(const snapshot_chunk& x) {
          + std::to_string(x.offset) + " bytes=" + std::to_string(x.data.size());
 }
 
-std::string to_string(const snapshot_installed& x) {
-  return "snapshot_installed " + to_string(x.last_included)
+std::string to_string(const snapshot_read_back& x) {
+  return "snapshot_read_back " + to_string(x.last_included)
          + " bytes=" + std::to_string(x.data.size());
 }
 

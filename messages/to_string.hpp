@@ -28,7 +28,7 @@ std::string to_string(const envelope& x);
 std::string to_string(const hard_state& x);
 std::string to_string(const snapshot_install& x);
 std::string to_string(const snapshot_chunk& x);
-std::string to_string(const snapshot_installed& x);
+std::string to_string(const snapshot_read_back& x);
 std::string to_string(const persist_batch& x);
 std::string to_string(const persisted& x);
 std::string to_string(const apply_msg& x);
@@ -54,7 +54,7 @@ RAFT_STREAM(install_snapshot)
 RAFT_STREAM(install_snapshot_reply)
 RAFT_STREAM(snapshot_install)
 RAFT_STREAM(snapshot_chunk)
-RAFT_STREAM(snapshot_installed)
+RAFT_STREAM(snapshot_read_back)
 RAFT_STREAM(envelope)
 RAFT_STREAM(hard_state)
 RAFT_STREAM(persist_batch)

@@ -41,7 +41,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(raft, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(raft, (raft::install_snapshot_reply))
   CAF_ADD_TYPE_ID(raft, (raft::snapshot_install))
   CAF_ADD_TYPE_ID(raft, (raft::snapshot_chunk))
-  CAF_ADD_TYPE_ID(raft, (raft::snapshot_installed))
+  CAF_ADD_TYPE_ID(raft, (raft::snapshot_read_back))
 CAF_END_TYPE_ID_BLOCK(raft)
 
 namespace raft {

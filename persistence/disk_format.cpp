@@ -6,8 +6,8 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <boost/crc.hpp>
 
+#include "messages/crc32.hpp"
 #include "persistence/serialization.hpp"
 
 namespace raft::persistence::format {
@@ -89,7 +89,7 @@ record_status decode_record(const std::string& bytes, std::uint64_t off,
           + " of " + std::to_string(len) + " payload bytes)";
     return record_status::tail_candidate;
   }
-  if (crc32(p + record_header_bytes, len) != get32(p + 4)) {
+  if (crc32({p + record_header_bytes, len}) != get32(p + 4)) {
     why = "CRC mismatch";
     return record_status::tail_candidate;
   }
@@ -121,7 +121,7 @@ bool valid_record_after(const std::string& bytes, std::uint64_t from,
     if (len == 0 || len > max_record_bytes
         || len > bytes.size() - off - record_header_bytes)
       continue;
-    if (crc32(p + record_header_bytes, len) != get32(p + 4))
+    if (crc32({p + record_header_bytes, len}) != get32(p + 4))
       continue;
     try {
       log_entry e;
@@ -141,12 +141,6 @@ bool valid_record_after(const std::string& bytes, std::uint64_t from,
 
 } // namespace
 
-std::uint32_t crc32(const void* data, std::size_t n) {
-  boost::crc_32_type crc;
-  crc.process_bytes(data, n);
-  return crc.checksum();
-}
-
 // -- IDENTITY -------------------------------------------------------------------
 
 bool valid_cluster_id(const std::string& id) {
@@ -163,7 +157,7 @@ std::string encode_identity(const identity& x) {
   std::string body = std::string{identity_magic} + "\nformat "
                      + std::to_string(x.format_version) + "\ncluster "
                      + x.cluster_id + "\nnode " + to_string(x.node) + "\n";
-  return body + "crc32 " + hex32(crc32(body.data(), body.size())) + "\n";
+  return body + "crc32 " + hex32(crc32(body)) + "\n";
 }
 
 identity decode_identity(const std::string& bytes) {
@@ -217,7 +211,7 @@ std::string encode_hard_state(const hard_state_record& x) {
   put32(out, 0);
   put64(out, x.base.term.value);
   put64(out, x.base.index.value);
-  put32(out, crc32(out.data(), out.size()));
+  put32(out, crc32(out));
   return out;
 }
 
@@ -232,7 +226,7 @@ hard_state_record decode_hard_state(const std::string& bytes) {
     throw format_error("unknown format version " + std::to_string(v)
                        + " (this build reads version "
                        + std::to_string(version) + ")");
-  if (crc32(p, 48) != get32(p + 48))
+  if (crc32({p, 48}) != get32(p + 48))
     throw format_error("CRC mismatch");
   if (get32(p + 12) != 0 || get32(p + 28) != 0)
     throw format_error("reserved bytes are not zero");
@@ -274,7 +268,7 @@ std::string encode_segment_header(index_t first) {
   put32(out, version);
   put32(out, 0);
   put64(out, first.value);
-  put32(out, crc32(out.data(), out.size()));
+  put32(out, crc32(out));
   put32(out, 0);
   return out;
 }
@@ -289,7 +283,7 @@ std::string encode_record(const log_entry& e) {
   std::string out;
   out.reserve(record_header_bytes + payload.size());
   put32(out, static_cast<std::uint32_t>(payload.size()));
-  put32(out, crc32(payload.data(), payload.size()));
+  put32(out, crc32(payload));
   out += payload;
   return out;
 }
@@ -322,7 +316,7 @@ segment_scan scan_segment(const std::string& bytes, index_t first, bool last) {
            false);
     return r;
   }
-  if (crc32(p, 24) != get32(p + 24) || get32(p + 12) != 0
+  if (crc32({p, 24}) != get32(p + 24) || get32(p + 12) != 0
       || get32(p + 28) != 0) {
     defect(0, "segment header CRC mismatch", false);
     return r;
@@ -409,7 +403,7 @@ std::string encode_snapshot_header(log_id last_included, std::uint64_t size,
   put64(out, last_included.term.value);
   put64(out, size);
   put32(out, data_crc);
-  put32(out, crc32(out.data(), out.size()));
+  put32(out, crc32(out));
   return out;
 }
 
@@ -417,7 +411,7 @@ std::string encode_snapshot(const snapshot_install& x) {
   std::string out;
   out.reserve(snapshot_header_bytes + x.data.size());
   out = encode_snapshot_header(x.last_included, x.data.size(),
-                               crc32(x.data.data(), x.data.size()));
+                               crc32(x.data));
   out += x.data;
   return out;
 }
@@ -440,7 +434,7 @@ snapshot_scan decode_snapshot(const std::string& bytes, log_id expected) {
     return defect(8, "unknown format version " + std::to_string(v)
                        + " (this build reads version "
                        + std::to_string(version) + ")");
-  if (crc32(p, 44) != get32(p + 44) || get32(p + 12) != 0)
+  if (crc32({p, 44}) != get32(p + 44) || get32(p + 12) != 0)
     return defect(0, "snapshot header CRC mismatch");
   log_id at{term_t{get64(p + 24)}, index_t{get64(p + 16)}};
   if (at != expected)
@@ -455,7 +449,7 @@ snapshot_scan decode_snapshot(const std::string& bytes, log_id expected) {
                   "data is " + std::to_string(bytes.size()
                                               - snapshot_header_bytes)
                     + " bytes but the header says " + std::to_string(size));
-  if (crc32(p + snapshot_header_bytes, size) != get32(p + 40))
+  if (crc32({p + snapshot_header_bytes, size}) != get32(p + 40))
     return defect(snapshot_header_bytes, "snapshot data CRC mismatch");
   r.ok = true;
   r.snapshot.last_included = at;

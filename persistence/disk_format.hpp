@@ -73,7 +73,8 @@
 // offset of that file and the bad record is not itself a complete, CRC-valid
 // record; the tail is then truncated away and reported. A last segment shorter
 // than its header is dropped the same way. Every other defect is corruption and
-// recovery refuses to open the directory. CRC-32 is boost::crc_32_type.
+// recovery refuses to open the directory. CRC-32 is raft::crc32
+// (messages/crc32.hpp).
 //
 // Snapshot recovery rules: when base.index > 0 the file named by base must
 // exist, decode and pass both CRCs, else open() refuses. Snapshot files not
@@ -117,8 +118,6 @@ class format_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
-
-std::uint32_t crc32(const void* data, std::size_t n);
 
 // -- IDENTITY -------------------------------------------------------------------
 

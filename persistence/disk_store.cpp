@@ -128,7 +128,7 @@ const recovery_report& disk_store::recovery() const {
 stored_state disk_store::load() {
   std::lock_guard<std::mutex> guard{mtx_};
   check_usable();
-  return stored_state{hard_, base_, read_snapshot_locked(), entries_};
+  return stored_state{hard_, base_, entries_, read_snapshot_locked()};
 }
 
 void disk_store::write(const persist_batch& batch) {

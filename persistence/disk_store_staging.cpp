@@ -19,6 +19,7 @@
 // - The store keeps no snapshot bytes in memory: load() and snapshot_data()
 //   read (and CRC-check) the snapshot file when asked.
 #include "persistence/disk_store.hpp"
+#include "messages/crc32.hpp"
 
 #include <string>
 
@@ -136,7 +137,7 @@ void disk_store::finish_staged_install(const snapshot_install& install) {
     auto file_bytes = fs_->file_size(fd);
     if (got != data.size()
         || file_bytes != format::snapshot_header_bytes + install.size
-        || format::crc32(data.data(), data.size()) != install.crc32)
+        || raft::crc32(data) != install.crc32)
       throw store_error("the received snapshot " + str(install.last_included)
                         + " reads back wrong from disk (" + std::to_string(got)
                         + " of " + std::to_string(install.size)

@@ -1,6 +1,7 @@
 #include "persistence/memory_store.hpp"
 
 #include "persistence/disk_format.hpp"
+#include "messages/crc32.hpp"
 
 #include <iterator>
 #include <string>
@@ -46,7 +47,7 @@ memory_store::memory_store(stored_state initial)
 
 stored_state memory_store::load() {
   std::lock_guard<std::mutex> guard{mtx_};
-  return stored_state{hard_, base_, snapshot_, entries_};
+  return stored_state{hard_, base_, entries_, snapshot_};
 }
 
 index_t memory_store::staged_last_index_locked() const {
@@ -158,7 +159,7 @@ void memory_store::write(const persist_batch& batch) {
     // once complete and intact).
     const auto& snap = batch.snapshot.front();
     if (staging_id_ != snap.last_included || staging_.size() != snap.size
-        || format::crc32(staging_.data(), staging_.size()) != snap.crc32)
+        || raft::crc32(staging_) != snap.crc32)
       throw store_error("memory_store: write: staged snapshot "
                         + str(snap.last_included) + " ("
                         + std::to_string(snap.size)

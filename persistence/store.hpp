@@ -32,17 +32,6 @@
 
 namespace raft::persistence {
 
-/// Everything a restarting node needs.
-struct stored_state {
-  hard_state hard;
-  /// The position the log follows ({0, 0}: no snapshot, log starts at 1).
-  log_id base;
-  /// The snapshot's bytes: the state machine through base (empty when base
-  /// is {0, 0}).
-  std::string snapshot;
-  log_entries entries;
-};
-
 /// A storage failure: the node must stop acknowledging (it can no longer
 /// promise durability). The message names the file and what to do.
 class store_error : public std::runtime_error {

@@ -56,7 +56,7 @@ std::vector<std::string> check(const node& n);
 
 /// What `check_transition` compares against: the observable state of a node
 /// before an input (LogCabin's ConsensusSnapshot).
-struct node_snapshot {
+struct observed_state {
   server_id id;
   raft::role role = raft::role::follower;
   term_t current_term;
@@ -73,7 +73,7 @@ struct node_snapshot {
 };
 
 /// Records the observable state of `n`.
-node_snapshot snapshot_of(const node& n);
+observed_state observe(const node& n);
 
 /// Facts about one input's effect (after one step, tick, propose or
 /// on_persisted of the same incarnation):
@@ -89,7 +89,7 @@ node_snapshot snapshot_of(const node& n);
 ///   committed entries, §7);
 /// - the committed entry at the old commit_index is still there with the
 ///   same term (committed entries are never truncated, §5.4).
-std::vector<std::string> check_transition(const node_snapshot& before,
+std::vector<std::string> check_transition(const observed_state& before,
                                           const node& after);
 
 } // namespace raft::core

@@ -17,7 +17,7 @@ using detail::where;
 
 // -- construction -------------------------------------------------------------
 
-node::node(config cfg, restored_state state)
+node::node(config cfg, stored_state state)
   : cfg_(std::move(cfg)),
     rng_(cfg_.rng_seed ^ (0x9e3779b97f4a7c15ULL * (cfg_.id.value + 1))),
     hard_(state.hard),
@@ -179,7 +179,7 @@ void node::on_persisted(term_t term, index_t index) {
       throw std::logic_error(where(cfg_) + "the batch installing snapshot "
                              + detail::str(log_.base())
                              + " is durable but its bytes never came back "
-                               "(snapshot_installed before persisted)");
+                               "(snapshot_read_back before persisted)");
     ready_snapshot_apply_ = std::move(snapshot_apply_->msg);
     snapshot_apply_.reset();
   }

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "actors/core/config.hpp"
-#include "actors/core/log_view.hpp"
+#include "actors/core/raft_log.hpp"
 #include "actors/core/output.hpp"
 #include "actors/core/roles.hpp"
 #include "messages/client_messages.hpp"
@@ -34,24 +34,11 @@
 
 namespace raft::core {
 
-/// The state a node restarts from: what the persister loaded.
-struct restored_state {
-  hard_state hard;
-  /// Snapshot point the log follows ({0, 0} without snapshot).
-  log_id base;
-  log_entries entries;
-  /// The snapshot's bytes (persistence::stored_state::snapshot): the state
-  /// machine through base. Kept to send to followers (InstallSnapshot) and
-  /// handed to the fresh state machine in the first output
-  /// (output::apply_snapshot) when base.index > 0.
-  std::string snapshot = {};
-};
-
 class node {
 public:
   /// A node restarting from `state` (empty state: a brand-new member).
   /// Throws std::invalid_argument on an invalid config or state.
-  node(config cfg, restored_state state = {});
+  node(config cfg, stored_state state = {});
 
   // -- inputs ----------------------------------------------------------------
 
@@ -85,11 +72,11 @@ public:
   /// The persister made the batch installing the snapshot received from the
   /// leader (snapshot_install::staged) durable; `data` are its bytes, read
   /// back from the store. Must come before the on_persisted of that batch
-  /// (the persister sends snapshot_installed first). Ignored when the
+  /// (the persister sends snapshot_read_back first). Ignored when the
   /// node's snapshot is no longer `last_included` (a newer one replaced it);
   /// throws std::logic_error when the bytes do not match the CRC-32 the
   /// leader announced.
-  void on_snapshot_installed(log_id last_included, std::string data);
+  void on_snapshot_read_back(log_id last_included, std::string data);
 
   /// A linearizable read (ReadIndex, thesis §6.4): read `request_id` must
   /// observe every write committed before this call. On a leader: once the
@@ -125,7 +112,7 @@ public:
   index_t applied_index() const { return applied_index_; }
   /// Last index known durable on this node and matching the in-memory log.
   index_t durable_index() const { return durable_index_; }
-  const log_view& log() const { return log_; }
+  const raft_log& log() const { return log_; }
   const role_state& state() const { return role_; }
   peer_status status() const;
   /// Current randomized election timeout, in ticks.
@@ -144,7 +131,7 @@ public:
   /// CRC-32 of snapshot_data() (of the announced bytes while pending).
   std::uint32_t snapshot_crc() const { return snapshot_crc_; }
   /// The snapshot at snapshot_point() was received from the leader and its
-  /// bytes are in the store, not here yet (on_snapshot_installed brings
+  /// bytes are in the store, not here yet (on_snapshot_read_back brings
   /// them); snapshot_data() is empty meanwhile.
   bool snapshot_bytes_pending() const { return snapshot_bytes_pending_; }
   /// An installed snapshot waits for durability or for take_output before
@@ -253,7 +240,7 @@ private:
   hard_state hard_;
   /// The log. Persisted: changes since the last batch start at
   /// unstable_from_.
-  log_view log_;
+  raft_log log_;
 
   // -- volatile state (Figure 2) ---------------------------------------------
   /// Highest index known committed. Monotonic within an incarnation;
@@ -318,7 +305,7 @@ private:
   std::uint32_t snapshot_crc_ = 0;
   /// The snapshot at log_.base() came from the leader; its bytes are in the
   /// store (staging area, then the installed snapshot) and reach this node
-  /// with on_snapshot_installed. Meanwhile *snapshot_data_ is empty, no
+  /// with on_snapshot_read_back. Meanwhile *snapshot_data_ is empty, no
   /// chunk is sent from it and its apply_msg waits.
   bool snapshot_bytes_pending_ = false;
   /// With snapshot_unemitted_: the install to emit is the staging area

@@ -16,7 +16,7 @@
 //   again), keeping the log suffix if it matches. It answers installed =
 //   true only once the install is durable, and hands the snapshot to the
 //   state machine once the persister has sent the bytes back
-//   (on_snapshot_installed) and the batch is durable.
+//   (on_snapshot_read_back) and the batch is durable.
 #include "actors/core/node.hpp"
 
 #include <algorithm>
@@ -24,7 +24,7 @@
 #include <string>
 #include <utility>
 
-#include "actors/core/crc32.hpp"
+#include "messages/crc32.hpp"
 #include "actors/core/node_detail.hpp"
 
 namespace raft::core {
@@ -53,7 +53,7 @@ void node::set_snapshot_data(std::string data) {
   staged_install_size_.reset();
 }
 
-void node::on_snapshot_installed(log_id last_included, std::string data) {
+void node::on_snapshot_read_back(log_id last_included, std::string data) {
   // A newer snapshot replaced this one, or the bytes are here already.
   if (last_included != log_.base() || !snapshot_bytes_pending_)
     return;
@@ -234,7 +234,7 @@ void node::install_received_snapshot(log_id last_included, std::uint64_t size,
   if (last_included.index > commit_index_)
     commit_index_ = last_included.index;
   // The bytes stay in the store's staging area; the next batch installs
-  // them there and the persister sends them back (on_snapshot_installed).
+  // them there and the persister sends them back (on_snapshot_read_back).
   set_snapshot_data({});
   snapshot_crc_ = crc;
   snapshot_bytes_pending_ = true;

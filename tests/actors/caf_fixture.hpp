@@ -226,7 +226,7 @@ private:
 /// memory_store.
 class counting_store : public persistence::store {
 public:
-  persistence::stored_state load() override {
+  raft::stored_state load() override {
     ++loads;
     return inner.load();
   }

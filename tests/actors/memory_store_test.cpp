@@ -109,7 +109,7 @@ TEST_CASE("memory_store: write rejects batches that do not fit",
     CHECK_THROWS_AS(s.write(b), store_error);
   }
   SECTION("truncating into the snapshot") {
-    raft::persistence::stored_state init;
+    raft::stored_state init;
     init.base = log_id{term_t{1}, index_t{5}};
     memory_store snap{init};
     CHECK_THROWS_AS(snap.write(batch(1, {}, 5, 5)), store_error);
@@ -148,7 +148,7 @@ TEST_CASE("memory_store: durable_copy is a crash", "[memory_store]") {
 }
 
 TEST_CASE("memory_store: initial state is validated", "[memory_store]") {
-  raft::persistence::stored_state init;
+  raft::stored_state init;
   init.entries = {entry(1, 1, "a"), entry(1, 3, "c")};
   CHECK_THROWS_AS(memory_store{init}, store_error);
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "actors/persister_actor.hpp"
+#include "messages/crc32.hpp"
 #include "persistence/disk_store.hpp"
 #include "persistence/faulty_file_system.hpp"
 #include "tests/actors/caf_fixture.hpp"
@@ -199,7 +200,7 @@ TEST_CASE_METHOD(caf_fixture,
   s.last_included = id;
   s.staged = true;
   s.size = data.size();
-  s.crc32 = persistence::format::crc32(data.data(), data.size());
+  s.crc32 = raft::crc32(data);
   install.snapshot.push_back(s);
   self->send(p, install);
   sched.run();
@@ -207,7 +208,7 @@ TEST_CASE_METHOD(caf_fixture,
   CHECK(store->syncs == 1);
   CHECK(receive_now<persisted>() == persisted{term_t{1}, index_t{1}});
   // The bytes, read back from the store, come before the acknowledgement.
-  CHECK(receive_now<snapshot_installed>() == snapshot_installed{id, data});
+  CHECK(receive_now<snapshot_read_back>() == snapshot_read_back{id, data});
   CHECK(receive_now<persisted>() == persisted{term_t{2}, index_t{9}});
   CHECK(self_mailbox_empty());
   CHECK(store->inner.load().snapshot == data);

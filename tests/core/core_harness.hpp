@@ -27,7 +27,7 @@
 #include <variant>
 #include <vector>
 
-#include "actors/core/crc32.hpp"
+#include "messages/crc32.hpp"
 #include "actors/core/invariants.hpp"
 #include "actors/core/node.hpp"
 #include "tests/core/core_messages.hpp"
@@ -38,7 +38,7 @@ namespace raft::core_test {
 using core::config;
 using core::node;
 using core::output;
-using core::restored_state;
+using raft::stored_state;
 
 // -- transcripts: outputs as lines, for whole-output comparisons -------------
 
@@ -166,7 +166,7 @@ inline std::vector<std::string> sent(const output& o) {
 
 class harness {
 public:
-  explicit harness(config cfg, restored_state st = {})
+  explicit harness(config cfg, stored_state st = {})
     : n_(std::move(cfg), st) {
     durable_hard_ = st.hard;
     durable_base_ = st.base;
@@ -183,7 +183,7 @@ public:
   // -- inputs: each returns the output taken right after it ----------------
 
   output step(server_id from, const rpc_message& m) {
-    auto before = core::snapshot_of(n_);
+    auto before = core::observe(n_);
     n_.step(from, m);
     return take(before, "step " + to_string(envelope{from, n_.id(), m}));
   }
@@ -193,7 +193,7 @@ public:
   }
 
   output tick() {
-    auto before = core::snapshot_of(n_);
+    auto before = core::observe(n_);
     n_.tick();
     return take(before, "tick");
   }
@@ -207,7 +207,7 @@ public:
   }
 
   output propose(std::string cmd, propose_result* res = nullptr) {
-    auto before = core::snapshot_of(n_);
+    auto before = core::observe(n_);
     auto r = n_.propose(cmd);
     if (res != nullptr)
       *res = r;
@@ -218,7 +218,7 @@ public:
   /// receives whether the node accepted it.
   output snapshot(std::uint64_t index, std::string data,
                   bool* taken = nullptr) {
-    auto before = core::snapshot_of(n_);
+    auto before = core::observe(n_);
     auto r = n_.snapshot(index_t{index}, std::move(data));
     if (taken != nullptr)
       *taken = r;
@@ -227,7 +227,7 @@ public:
 
   /// A linearizable read (thesis §6.4) with id `request_id`.
   output read_index(std::uint64_t request_id) {
-    auto before = core::snapshot_of(n_);
+    auto before = core::observe(n_);
     CHECK(open_reads_.insert(request_id).second); // ids are unique in tests
     n_.read_index(request_id);
     return take(before, "read_index " + std::to_string(request_id));
@@ -245,11 +245,11 @@ public:
     auto b = std::move(unacked_.front());
     unacked_.pop_front();
     make_durable(b);
-    auto before = core::snapshot_of(n_);
+    auto before = core::observe(n_);
     // A received snapshot's bytes come back before the acknowledgement.
     for (const auto& s : b.snapshot)
       if (s.staged)
-        n_.on_snapshot_installed(s.last_included, s.data);
+        n_.on_snapshot_read_back(s.last_included, s.data);
     n_.on_persisted(b.last.term, b.last.index);
     return take(before, "on_persisted " + to_string(b.last));
   }
@@ -280,8 +280,8 @@ public:
   index_t applied() const { return applied_; }
 
   /// The state the node would restart from now (what the store holds).
-  restored_state durable_state() const {
-    return restored_state{durable_hard_, durable_base_, durable_log_,
+  stored_state durable_state() const {
+    return stored_state{durable_hard_, durable_base_, durable_log_,
                           durable_snapshot_};
   }
 
@@ -291,13 +291,13 @@ private:
       FAIL_CHECK("invariant: " << v);
   }
 
-  output take(const core::node_snapshot& before, const std::string& input) {
+  output take(const core::observed_state& before, const std::string& input) {
     INFO("after input: " << input);
     auto o = n_.take_output();
     expect_invariants();
     for (const auto& v : core::check_transition(before, n_))
       FAIL_CHECK("transition: " << v);
-    auto after = core::snapshot_of(n_);
+    auto after = core::observe(n_);
     auto changed = before.role != after.role
                    || before.current_term != after.current_term
                    || before.leader != after.leader
@@ -327,7 +327,7 @@ private:
           INFO("installing " << to_string(s));
           REQUIRE(s.last_included == staging_id_);
           REQUIRE(s.size == staging_.size());
-          CHECK(core::crc32(staging_) == s.crc32);
+          CHECK(raft::crc32(staging_) == s.crc32);
           s.data = std::move(staging_);
           staging_.clear();
           staging_id_ = log_id{};
@@ -510,7 +510,7 @@ inline harness make_in_role(raft::role r, role_setup s = {}) {
   cfg.members.clear();
   for (std::uint32_t i = 1; i <= s.servers; ++i)
     cfg.members.push_back(server_id{i});
-  restored_state st;
+  stored_state st;
   st.entries = s.log;
   if (!s.log.empty())
     st.base = log_id{s.log.front().term, s.log.front().index.prev()};

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "actors/core/config.hpp"
-#include "actors/core/crc32.hpp"
-#include "actors/core/log_view.hpp"
+#include "messages/crc32.hpp"
+#include "actors/core/raft_log.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/raft_messages.hpp"
 
@@ -77,11 +77,16 @@ inline log_entries slice_of(const log_entries& xs, std::uint64_t from,
   return result;
 }
 
-inline log_entries all_entries(const core::log_view& log) {
+inline log_entries all_entries(const core::raft_log& log) {
   log_entries result;
   for (auto i = log.first_index(); i <= log.last_index(); i = i.next())
     result.push_back(log.at(i));
   return result;
+}
+
+/// How many entries the log holds after its base.
+inline std::uint64_t entry_count(const core::raft_log& log) {
+  return log.last_index().value - log.base().index.value;
 }
 
 inline append_entries ae(std::uint64_t term, std::uint32_t leader,
@@ -157,7 +162,7 @@ inline persist_batch staged_batch(hard_state hs, log_id snap,
   s.last_included = snap;
   s.staged = true;
   s.size = data.size();
-  s.crc32 = core::crc32(data);
+  s.crc32 = raft::crc32(data);
   return persist_batch{hs, index_t{truncate_from}, std::move(entries), last,
                        {s}};
 }

@@ -31,7 +31,7 @@ TEST_CASE("invariants: hold for nodes in every role", "[invariants]") {
   s.log = make_log({1, 2, 2});
   auto h = make_in_role(role, s);
   CHECK(joined(core::check(h.n())).empty());
-  auto snap = core::snapshot_of(h.n());
+  auto snap = core::observe(h.n());
   CHECK(snap.id == 1_s);
   CHECK(snap.role == role);
   CHECK(snap.current_term == 3_t);
@@ -50,47 +50,47 @@ TEST_CASE("invariants: check_transition reports each broken delta",
   h.ack_all();
   h.step(2, ae_ok(3, 3, 4));
   REQUIRE(h->commit_index() == 4_i);
-  auto good = core::snapshot_of(h.n());
+  auto good = core::observe(h.n());
   REQUIRE(core::check_transition(good, h.n()).empty());
 
   struct row {
     const char* what;
-    void (*mutate)(core::node_snapshot&);
+    void (*mutate)(core::observed_state&);
     const char* phrase;
   };
   auto r = GENERATE(
     row{"term went down",
-        [](core::node_snapshot& x) { x.current_term = 7_t; },
+        [](core::observed_state& x) { x.current_term = 7_t; },
         "current_term decreased"},
     row{"vote changed within the term",
-        [](core::node_snapshot& x) { x.voted_for = 2_s; },
+        [](core::observed_state& x) { x.voted_for = 2_s; },
         "voted_for changed"},
     row{"leader changed within the term",
-        [](core::node_snapshot& x) {
+        [](core::observed_state& x) {
           x.role = raft::role::follower;
           x.leader = 2_s;
         },
         "leader of term 3 changed"},
     row{"leader without candidacy",
-        [](core::node_snapshot& x) {
+        [](core::observed_state& x) {
           x.role = raft::role::follower;
           x.leader = no_server;
         },
         "became leader"},
     row{"commit went down",
-        [](core::node_snapshot& x) { x.commit_index = 5_i; },
+        [](core::observed_state& x) { x.commit_index = 5_i; },
         "commit_index decreased"},
     row{"applied went down",
-        [](core::node_snapshot& x) { x.applied_index = 9_i; },
+        [](core::observed_state& x) { x.applied_index = 9_i; },
         "applied_index decreased"},
     row{"committed entry replaced",
-        [](core::node_snapshot& x) {
+        [](core::observed_state& x) {
           x.commit_index = 3_i;
           x.commit_term = 1_t;
         },
         "committed entry at index 3"},
     row{"snapshot point went back",
-        [](core::node_snapshot& x) { x.base = lid(2, 3); },
+        [](core::observed_state& x) { x.base = lid(2, 3); },
         "snapshot point moved back"});
   INFO(r.what);
   auto before = good;
@@ -103,12 +103,12 @@ TEST_CASE("invariants: check_transition reports each broken delta",
 
 TEST_CASE("invariants: a vote may be cast from none or with a new term",
           "[invariants]") {
-  harness h{cluster_config(1, 3), restored_state{hs(2, 0), {}, {}}};
-  auto before = core::snapshot_of(h.n());
+  harness h{cluster_config(1, 3), stored_state{hs(2, 0), {}, {}}};
+  auto before = core::observe(h.n());
   h.step(3, rv(2, 3, lid(0, 0)));
   CHECK(h->voted_for() == 3_s);
   CHECK(joined(core::check_transition(before, h.n())).empty());
-  before = core::snapshot_of(h.n());
+  before = core::observe(h.n());
   h.step(2, rv(4, 2, lid(0, 0)));
   CHECK(h->voted_for() == 2_s);
   CHECK(joined(core::check_transition(before, h.n())).empty());
@@ -117,13 +117,13 @@ TEST_CASE("invariants: a vote may be cast from none or with a new term",
 TEST_CASE("invariants: a node restarted from a snapshot starts at its base, "
           "and a compacted base must agree with the committed entry",
           "[invariants][paper-7]") {
-  restored_state st{hs(3, 0), lid(2, 4), make_log({3}, 5), "snap"};
+  stored_state st{hs(3, 0), lid(2, 4), make_log({3}, 5), "snap"};
   harness h{cluster_config(1, 3), st};
   CHECK(joined(core::check(h.n())).empty());
   CHECK(h->applied_index() == 4_i);
   CHECK(h->commit_index() == 4_i);
   // A node that had committed 2/4 and now claims a base of 3/4 lost it.
-  auto before = core::snapshot_of(h.n());
+  auto before = core::observe(h.n());
   before.commit_term = 1_t;
   auto v = core::check_transition(before, h.n());
   CHECK_THAT(joined(v), Catch::Contains("snapshot point 2/4 disagrees"));

@@ -88,7 +88,7 @@ TEST_CASE("paper 5.1: a request with a stale term is rejected with the "
   s.term = 5;
   s.log = make_log({1, 1});
   auto h = make_in_role(role, s);
-  auto before = core::snapshot_of(h.n());
+  auto before = core::observe(h.n());
   auto log_before = all_entries(h->log());
 
   SECTION("request_vote of term 3 is refused") {
@@ -123,7 +123,7 @@ TEST_CASE("paper 5.1: replies with a stale term are ignored", "[paper-5.1]") {
   s.servers = 5;
   s.log = make_log({1});
   auto h = make_in_role(role, s);
-  auto before = core::snapshot_of(h.n());
+  auto before = core::observe(h.n());
   // A stale grant must not count toward this term's election, a stale
   // append ack not toward a commit.
   for (std::uint32_t from = 2; from <= 5; ++from) {
@@ -294,7 +294,7 @@ TEST_CASE("paper 5.2: each server votes for at most one candidate per term",
   // A follower that has not voted yet (and knows no leader) in term 2.
   auto h = role == raft::role::follower
              ? harness{cluster_config(1, 3),
-                       restored_state{hs(2, 0), {}, make_log({1})}}
+                       stored_state{hs(2, 0), {}, make_log({1})}}
              : make_in_role(role, s);
   if (role == raft::role::follower) {
     auto first = h.step(3, rv(2, 3, lid(1, 1)));
@@ -323,7 +323,7 @@ TEST_CASE("paper 5.2: granting a vote resets the election timer",
   // Figure 2, Followers: "If election timeout elapses without receiving
   // AppendEntries RPC from current leader or granting vote to candidate:
   // convert to candidate".
-  harness h{cluster_config(1, 3), restored_state{hs(2, 0), {}, {}}};
+  harness h{cluster_config(1, 3), stored_state{hs(2, 0), {}, {}}};
   h.ticks(ticks_to_timeout(h.n()) - 1);
   h.step(3, rv(3, 3, lid(0, 0)));
   h.ack_all();

@@ -242,7 +242,7 @@ TEST_CASE("thesis 6.4: a new leader whose log is known committed needs no "
   // before the leadership (Leader Completeness, §5.4). A leader that, as a
   // follower, learned that its whole log is committed has that already --
   // even without a no-op (noop_on_election off).
-  harness h{cluster_config(1, 3), restored_state{hs(1, 0), {}, {}}};
+  harness h{cluster_config(1, 3), stored_state{hs(1, 0), {}, {}}};
   h.step(2, ae(1, 2, lid(0, 0), make_log({1, 1}), 2));
   h.ack_all();
   REQUIRE(h->commit_index() == 2_i);

@@ -20,7 +20,7 @@ std::string role_str(raft::role r) { return to_string(r); }
 harness fresh_follower(std::uint64_t term, log_entries log,
                        std::uint32_t servers = 3) {
   return harness{cluster_config(1, servers),
-                 restored_state{hs(term, 0), {}, std::move(log)}};
+                 stored_state{hs(term, 0), {}, std::move(log)}};
 }
 
 } // namespace

@@ -21,7 +21,7 @@ std::string joined(const std::vector<std::string>& xs) {
   return result;
 }
 
-core::log_view view(log_entries xs) { return core::log_view{log_id{}, xs}; }
+core::raft_log view(log_entries xs) { return core::raft_log{log_id{}, xs}; }
 
 } // namespace
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "actors/core/crc32.hpp"
+#include "messages/crc32.hpp"
 #include "tests/core/core_harness.hpp"
 
 namespace raft::core_test {
@@ -20,7 +20,7 @@ inline install_snapshot chunk(std::uint64_t term, std::uint32_t leader, log_id l
   m.data = snap.substr(offset, len);
   m.done = offset + m.data.size() == snap.size();
   m.total_size = snap.size();
-  m.crc32 = core::crc32(snap);
+  m.crc32 = raft::crc32(snap);
   return m;
 }
 
@@ -43,7 +43,7 @@ inline install_snapshot_reply is_reply(std::uint64_t term, log_id last,
 inline std::string crc_hex(const std::string& snap) {
   char buf[16];
   std::snprintf(buf, sizeof(buf), "%08x",
-                static_cast<unsigned>(core::crc32(snap)));
+                static_cast<unsigned>(raft::crc32(snap)));
   return buf;
 }
 

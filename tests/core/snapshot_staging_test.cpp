@@ -2,7 +2,7 @@
 // memory: every accepted chunk leaves in output::snapshot_chunks for the
 // persister's staging area, the node keeps only a count and a running
 // CRC-32, the install batch names the staging area (snapshot_install::staged)
-// and the bytes come back from the store (on_snapshot_installed) before the
+// and the bytes come back from the store (on_snapshot_read_back) before the
 // state machine gets them.
 #include <catch2/catch.hpp>
 
@@ -29,7 +29,7 @@ TEST_CASE("paper 7: received chunks go to the persister's staging area and "
   const auto& f = std::get<core::follower>(h->state());
   REQUIRE(f.incoming);
   CHECK(f.incoming->received == 4u);
-  CHECK(f.incoming->received_crc == core::crc32("abcd"));
+  CHECK(f.incoming->received_crc == raft::crc32("abcd"));
   // A chunk at the wrong offset stages nothing.
   o = h.step(2, chunk(2, 2, lid(2, 6), snap, 8, 2));
   CHECK(o.snapshot_chunks.empty());
@@ -42,7 +42,7 @@ TEST_CASE("paper 7: received chunks go to the persister's staging area and "
         == staged_batch(hs(2, 0), lid(2, 6), snap, 0, {}, lid(2, 6)));
   CHECK(h->snapshot_bytes_pending());
   CHECK(h->snapshot_data().empty());
-  CHECK(h->snapshot_crc() == core::crc32(snap));
+  CHECK(h->snapshot_crc() == raft::crc32(snap));
   // The harness's persister hands the bytes back before the ack.
   o = h.ack_next();
   REQUIRE(o.apply_snapshot);
@@ -97,13 +97,13 @@ TEST_CASE("paper 7: the bytes of a staged install must come back before its "
   SECTION("bytes that do not match the CRC are a broken contract") {
     auto h = follower_with(make_log({1, 1}));
     h.step(2, whole(2, 2, lid(2, 6), snap));
-    CHECK_THROWS_AS(h->on_snapshot_installed(lid(2, 6), "0123456780"),
+    CHECK_THROWS_AS(h->on_snapshot_read_back(lid(2, 6), "0123456780"),
                     std::logic_error);
   }
   SECTION("bytes of a superseded snapshot are ignored") {
     auto h = follower_with(make_log({1, 1}));
     h.step(2, whole(2, 2, lid(2, 6), snap));
-    h->on_snapshot_installed(lid(2, 5), "other");
+    h->on_snapshot_read_back(lid(2, 5), "other");
     CHECK(h->snapshot_bytes_pending());
     CHECK(h->snapshot_data().empty());
   }

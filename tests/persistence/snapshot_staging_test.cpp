@@ -11,6 +11,7 @@
 
 #include "persistence/memory_store.hpp"
 #include "tests/persistence/helpers.hpp"
+#include "messages/crc32.hpp"
 
 using namespace raft;
 using namespace raft::persistence;
@@ -36,7 +37,7 @@ persist_batch staged_install(hard_state h, log_id id, const std::string& data,
   s.last_included = id;
   s.staged = true;
   s.size = data.size();
-  s.crc32 = format::crc32(data.data(), data.size());
+  s.crc32 = raft::crc32(data);
   b.snapshot.push_back(s);
   return b;
 }

@@ -38,7 +38,7 @@ void safety_checker::on_committed(server_id id, term_t observer_term,
 }
 
 void safety_checker::on_elected(server_id id, term_t term,
-                                const core::log_view& log) {
+                                const core::raft_log& log) {
   for (const auto& [i, k] : committed_) {
     if (!(k.known_in < term))
       continue;
@@ -59,7 +59,7 @@ void safety_checker::on_elected(server_id id, term_t term,
 }
 
 void safety_checker::check_log_matching(
-  const std::vector<std::pair<server_id, const core::log_view*>>& logs) {
+  const std::vector<std::pair<server_id, const core::raft_log*>>& logs) {
   for (std::size_t x = 0; x < logs.size(); ++x) {
     for (std::size_t y = x + 1; y < logs.size(); ++y) {
       const auto& a = *logs[x].second;

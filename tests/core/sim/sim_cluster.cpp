@@ -5,7 +5,7 @@
 #include <exception>
 #include <sstream>
 
-#include "actors/core/crc32.hpp"
+#include "messages/crc32.hpp"
 #include "messages/to_string.hpp"
 
 namespace raft::sim {
@@ -21,7 +21,7 @@ cluster::cluster(cluster_options opts)
   for (auto id : ids_) {
     auto& m = members_[id];
     m.id = id;
-    m.node.emplace(config_for(m), core::restored_state{});
+    m.node.emplace(config_for(m), raft::stored_state{});
     schedule(rng_.between(1, opts_.tick_ms), {event_kind::tick, id, 0});
   }
 }
@@ -115,7 +115,7 @@ void cluster::process(const event& e) {
     // A received snapshot's bytes come back before the acknowledgement.
     for (const auto& s : b.snapshot)
       if (s.staged)
-        n.on_snapshot_installed(s.last_included, s.data);
+        n.on_snapshot_read_back(s.last_included, s.data);
     n.on_persisted(b.last.term, b.last.index);
   });
 }
@@ -135,7 +135,7 @@ void cluster::deliver(const envelope& env) {
 
 void cluster::with_node(member& m, const std::string& what,
                         const std::function<void(core::node&)>& input) {
-  auto before = core::snapshot_of(*m.node);
+  auto before = core::observe(*m.node);
   ++stats_.inputs;
   try {
     input(*m.node);
@@ -159,7 +159,7 @@ void cluster::report_safety() {
     fail(vs[safety_reported_]);
 }
 
-void cluster::drain(member& m, const core::node_snapshot& before) {
+void cluster::drain(member& m, const core::observed_state& before) {
   auto& n = *m.node;
   auto out = n.take_output();
   auto who = "server " + to_string(m.id) + ": ";
@@ -210,7 +210,7 @@ void cluster::drain(member& m, const core::node_snapshot& before) {
       if (s.staged) {
         if (s.last_included != m.disk.staging_id
             || s.size != m.disk.staging.size()
-            || core::crc32(m.disk.staging) != s.crc32)
+            || raft::crc32(m.disk.staging) != s.crc32)
           fail("server " + to_string(m.id) + ": " + to_string(s)
                + " does not match the staging area");
         s.data = std::move(m.disk.staging);
@@ -466,7 +466,7 @@ void cluster::restart(server_id id) {
   m.restored_from = m.disk.base.index;
   try {
     m.node.emplace(config_for(m),
-                   core::restored_state{m.disk.hard, m.disk.base, m.disk.log,
+                   raft::stored_state{m.disk.hard, m.disk.base, m.disk.log,
                                         m.disk.snapshot});
   } catch (const std::exception& e) {
     fail("server " + to_string(id) + " cannot restart: " + e.what());
@@ -522,7 +522,7 @@ const core::node* cluster::get(server_id id) const {
 }
 
 void cluster::check_log_matching() {
-  std::vector<std::pair<server_id, const core::log_view*>> logs;
+  std::vector<std::pair<server_id, const core::raft_log*>> logs;
   for (const auto& [id, m] : members_)
     if (m.node)
       logs.emplace_back(id, &m.node->log());

@@ -56,12 +56,12 @@ public:
 
   /// Leader Completeness (§5.4): `id` just became leader of `term`; its log
   /// must hold every entry known to be committed in an earlier term.
-  void on_elected(server_id id, term_t term, const core::log_view& log);
+  void on_elected(server_id id, term_t term, const core::raft_log& log);
 
   /// Log Matching (§5.3): if two logs hold an entry with the same index and
   /// term, they are identical up to that index.
   void check_log_matching(
-    const std::vector<std::pair<server_id, const core::log_view*>>& logs);
+    const std::vector<std::pair<server_id, const core::raft_log*>>& logs);
 
   bool ok() const { return violations_.empty(); }
   const std::vector<std::string>& violations() const { return violations_; }
@@ -266,7 +266,7 @@ private:
   /// Runs `input` on `m`'s node, then drains and checks its output.
   void with_node(member& m, const std::string& what,
                  const std::function<void(core::node&)>& input);
-  void drain(member& m, const core::node_snapshot& before);
+  void drain(member& m, const core::observed_state& before);
   void check_durable(const member& m, const envelope& env);
   /// Applies one batch to durable storage; a violation if it does not fit.
   void make_durable(member& m, const persist_batch& b);

@@ -1,25 +1,25 @@
-#include "actors/core/log_view.hpp"
+#include "actors/core/raft_log.hpp"
 
 #include <stdexcept>
 #include <string>
 
 namespace raft::core {
 
-log_view::log_view(log_id base, log_entries entries) : base_(base) {
+raft_log::raft_log(log_id base, log_entries entries) : base_(base) {
   for (auto& e : entries) {
     if (e.index != last_index().next())
-      throw std::invalid_argument("log_view: entry index "
+      throw std::invalid_argument("raft_log: entry index "
                                   + to_string(e.index) + " does not follow "
                                   + to_string(last_index()));
     if (e.term < last_term())
-      throw std::invalid_argument("log_view: entry " + to_string(e.index)
+      throw std::invalid_argument("raft_log: entry " + to_string(e.index)
                                   + " has term " + to_string(e.term)
                                   + " below its predecessor's");
     entries_.push_back(std::move(e));
   }
 }
 
-std::optional<term_t> log_view::term_at(index_t i) const {
+std::optional<term_t> raft_log::term_at(index_t i) const {
   if (i == base_.index)
     return base_.term;
   if (i < base_.index || i > last_index())
@@ -27,20 +27,20 @@ std::optional<term_t> log_view::term_at(index_t i) const {
   return entries_[i.value - base_.index.value - 1].term;
 }
 
-bool log_view::matches(index_t i, term_t t) const {
+bool raft_log::matches(index_t i, term_t t) const {
   auto found = term_at(i);
   return found && *found == t;
 }
 
-const log_entry& log_view::at(index_t i) const {
+const log_entry& raft_log::at(index_t i) const {
   if (i <= base_.index || i > last_index())
-    throw std::out_of_range("log_view::at: index " + to_string(i)
+    throw std::out_of_range("raft_log::at: index " + to_string(i)
                             + " outside [" + to_string(first_index()) + ", "
                             + to_string(last_index()) + "]");
   return entries_[i.value - base_.index.value - 1];
 }
 
-index_t log_view::first_index_of_term_at(index_t i) const {
+index_t raft_log::first_index_of_term_at(index_t i) const {
   auto t = term_at(i);
   if (!t)
     return i;
@@ -55,7 +55,7 @@ index_t log_view::first_index_of_term_at(index_t i) const {
   return i;
 }
 
-std::optional<index_t> log_view::last_index_of_term(term_t t) const {
+std::optional<index_t> raft_log::last_index_of_term(term_t t) const {
   // Terms are non-decreasing: scan back from the end and stop once below t.
   for (auto k = entries_.size(); k > 0; --k) {
     const auto& e = entries_[k - 1];
@@ -69,28 +69,28 @@ std::optional<index_t> log_view::last_index_of_term(term_t t) const {
   return std::nullopt;
 }
 
-void log_view::append(log_entry e) {
+void raft_log::append(log_entry e) {
   if (e.index != last_index().next())
-    throw std::logic_error("log_view::append: index " + to_string(e.index)
+    throw std::logic_error("raft_log::append: index " + to_string(e.index)
                            + " does not follow " + to_string(last_index()));
   if (e.term < last_term())
-    throw std::logic_error("log_view::append: term " + to_string(e.term)
+    throw std::logic_error("raft_log::append: term " + to_string(e.term)
                            + " below last term " + to_string(last_term()));
   entries_.push_back(std::move(e));
 }
 
-void log_view::truncate_from(index_t i) {
+void raft_log::truncate_from(index_t i) {
   if (i <= base_.index)
-    throw std::logic_error("log_view::truncate_from: index " + to_string(i)
+    throw std::logic_error("raft_log::truncate_from: index " + to_string(i)
                            + " is covered by the snapshot");
   while (!entries_.empty() && entries_.back().index >= i)
     entries_.pop_back();
 }
 
-void log_view::compact_to(log_id base) {
+void raft_log::compact_to(log_id base) {
   if (base.index < base_.index || base.index > last_index()
       || !matches(base.index, base.term))
-    throw std::logic_error("log_view::compact_to: " + to_string(base.term)
+    throw std::logic_error("raft_log::compact_to: " + to_string(base.term)
                            + "/" + to_string(base.index)
                            + " is not a position of the log");
   while (!entries_.empty() && entries_.front().index <= base.index)
@@ -98,9 +98,9 @@ void log_view::compact_to(log_id base) {
   base_ = base;
 }
 
-bool log_view::install(log_id snap) {
+bool raft_log::install(log_id snap) {
   if (snap.index <= base_.index)
-    throw std::logic_error("log_view::install: snapshot index "
+    throw std::logic_error("raft_log::install: snapshot index "
                            + to_string(snap.index) + " not above base "
                            + to_string(base_.index));
   bool keep = matches(snap.index, snap.term);
@@ -113,7 +113,7 @@ bool log_view::install(log_id snap) {
   return false;
 }
 
-log_entries log_view::slice(index_t from, index_t to, std::size_t max_entries,
+log_entries raft_log::slice(index_t from, index_t to, std::size_t max_entries,
                             std::size_t max_bytes) const {
   log_entries out;
   if (from < first_index() || to > last_index())
@@ -129,7 +129,7 @@ log_entries log_view::slice(index_t from, index_t to, std::size_t max_entries,
   return out;
 }
 
-bool log_view::is_up_to_date(index_t index, term_t term) const {
+bool raft_log::is_up_to_date(index_t index, term_t term) const {
   // §5.4.1: "If the logs have last entries with different terms, then the
   // log with the later term is more up-to-date. If the logs end with the
   // same term, then whichever log is longer is more up-to-date."

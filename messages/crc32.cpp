@@ -1,8 +1,8 @@
-#include "actors/core/crc32.hpp"
+#include "messages/crc32.hpp"
 
 #include <array>
 
-namespace raft::core {
+namespace raft {
 
 namespace {
 
@@ -28,4 +28,4 @@ std::uint32_t crc32(std::string_view bytes, std::uint32_t crc) {
   return ~crc;
 }
 
-} // namespace raft::core
+} // namespace raft

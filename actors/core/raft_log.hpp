@@ -11,14 +11,14 @@
 
 namespace raft::core {
 
-class log_view {
+class raft_log {
 public:
-  log_view() = default;
+  raft_log() = default;
 
   /// A log whose entries follow `base` (the last index covered by a
   /// snapshot, or {0, 0}). Throws std::invalid_argument when `entries` are
   /// not consecutive after base or their terms decrease.
-  log_view(log_id base, log_entries entries);
+  raft_log(log_id base, log_entries entries);
 
   /// Index of the first held entry (base.index + 1, even when empty).
   index_t first_index() const { return base_.index.next(); }
@@ -32,8 +32,6 @@ public:
   }
   log_id last() const { return {last_term(), last_index()}; }
   log_id base() const { return base_; }
-  bool empty() const { return entries_.empty(); }
-  std::size_t size() const { return entries_.size(); }
 
   /// Term of the entry at `i`: base.term for i == base.index, nothing when
   /// `i` is outside [base.index, last_index].

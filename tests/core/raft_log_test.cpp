@@ -1,4 +1,4 @@
-// raft::core::log_view, table-driven: positions, terms, the log matching
+// raft::core::raft_log, table-driven: positions, terms, the log matching
 // check (§5.3), the fast-backup lookups, slicing limits and the §5.4.1
 // up-to-date comparison.
 #include <catch2/catch.hpp>
@@ -8,21 +8,21 @@
 #include <string>
 #include <vector>
 
-#include "actors/core/log_view.hpp"
+#include "actors/core/raft_log.hpp"
 #include "tests/core/core_harness.hpp"
 
 using namespace raft;
 using namespace raft::core_test;
-using raft::core::log_view;
+using raft::core::raft_log;
 
 namespace {
 
 /// The log used by most tables: terms 1 1 2 2 2 3 at indexes 1..6.
-log_view sample() { return log_view{log_id{}, make_log({1, 1, 2, 2, 2, 3})}; }
+raft_log sample() { return raft_log{log_id{}, make_log({1, 1, 2, 2, 2, 3})}; }
 
 /// A log after a snapshot at 2/10, holding 2/11 3/12 3/13.
-log_view compacted() {
-  return log_view{lid(2, 10), make_log({2, 3, 3}, 11)};
+raft_log compacted() {
+  return raft_log{lid(2, 10), make_log({2, 3, 3}, 11)};
 }
 
 std::string show(std::optional<term_t> t) {
@@ -35,16 +35,15 @@ std::string show(std::optional<index_t> i) {
 
 } // namespace
 
-TEST_CASE("log_view: an empty log sits at its base", "[log_view]") {
+TEST_CASE("raft_log: an empty log sits at its base", "[raft_log]") {
   struct row {
     log_id base;
     std::uint64_t first, last, last_term;
   };
   auto r = GENERATE(row{lid(0, 0), 1, 0, 0}, row{lid(3, 7), 8, 7, 3});
-  log_view log{r.base, {}};
+  raft_log log{r.base, {}};
   INFO("base " << to_string(r.base));
-  CHECK(log.empty());
-  CHECK(log.size() == 0);
+  CHECK(entry_count(log) == 0);
   CHECK(log.first_index() == index_t{r.first});
   CHECK(log.last_index() == index_t{r.last});
   CHECK(log.last_term() == term_t{r.last_term});
@@ -53,8 +52,8 @@ TEST_CASE("log_view: an empty log sits at its base", "[log_view]") {
   CHECK(log.term_at(r.base.index) == std::optional<term_t>{r.base.term});
 }
 
-TEST_CASE("log_view: construction rejects logs that break the invariant",
-          "[log_view]") {
+TEST_CASE("raft_log: construction rejects logs that break the invariant",
+          "[raft_log]") {
   struct row {
     const char* what;
     log_id base;
@@ -73,15 +72,15 @@ TEST_CASE("log_view: construction rejects logs that break the invariant",
     row{"term below the snapshot's", lid(3, 4), make_log({2}, 5), false});
   INFO(r.what);
   if (r.valid) {
-    log_view log{r.base, r.entries};
-    CHECK(log.size() == r.entries.size());
+    raft_log log{r.base, r.entries};
+    CHECK(entry_count(log) == r.entries.size());
     CHECK(all_entries(log) == r.entries);
   } else {
-    CHECK_THROWS_AS((log_view{r.base, r.entries}), std::invalid_argument);
+    CHECK_THROWS_AS((raft_log{r.base, r.entries}), std::invalid_argument);
   }
 }
 
-TEST_CASE("log_view: term_at, matches and at", "[log_view][paper-5.3]") {
+TEST_CASE("raft_log: term_at, matches and at", "[raft_log][paper-5.3]") {
   struct row {
     bool compacted;
     std::uint64_t index;
@@ -106,8 +105,8 @@ TEST_CASE("log_view: term_at, matches and at", "[log_view][paper-5.3]") {
   }
 }
 
-TEST_CASE("log_view: fast backup lookups (XIndex, leader's last of XTerm)",
-          "[log_view][paper-5.3]") {
+TEST_CASE("raft_log: fast backup lookups (XIndex, leader's last of XTerm)",
+          "[raft_log][paper-5.3]") {
   SECTION("first_index_of_term_at: start of the term run containing i") {
     struct row {
       std::uint64_t i, expected;
@@ -140,8 +139,8 @@ TEST_CASE("log_view: fast backup lookups (XIndex, leader's last of XTerm)",
   }
 }
 
-TEST_CASE("log_view: append and truncate_from keep the invariant",
-          "[log_view]") {
+TEST_CASE("raft_log: append and truncate_from keep the invariant",
+          "[raft_log]") {
   auto log = sample();
   log.append(entry(3, 7));
   log.append(entry(4, 8));
@@ -157,7 +156,7 @@ TEST_CASE("log_view: append and truncate_from keep the invariant",
   log.truncate_from(index_t{r.from});
   CHECK(log.last_index() == index_t{r.last_index});
   CHECK(log.last_term() == term_t{r.last_term});
-  CHECK(log.size() == r.last_index);
+  CHECK(entry_count(log) == r.last_index);
   CHECK(!log.term_at(index_t{r.from}).has_value());
   // The log continues right after the cut, with any term >= the last one.
   log.append(entry(5, r.from));
@@ -165,23 +164,23 @@ TEST_CASE("log_view: append and truncate_from keep the invariant",
   CHECK(log.at(index_t{r.from}) == entry(5, r.from));
 }
 
-TEST_CASE("log_view: truncate_from after a snapshot keeps the base",
-          "[log_view]") {
+TEST_CASE("raft_log: truncate_from after a snapshot keeps the base",
+          "[raft_log]") {
   auto log = compacted();
   log.truncate_from(11_i);
-  CHECK(log.empty());
+  CHECK(entry_count(log) == 0);
   CHECK(to_string(log.last()) == "2/10");
   CHECK(log.first_index() == 11_i);
 }
 
-TEST_CASE("log_view: slice honours max_entries and max_bytes, at least one "
+TEST_CASE("raft_log: slice honours max_entries and max_bytes, at least one "
           "entry",
-          "[log_view]") {
+          "[raft_log]") {
   // Entries 1..6 with payloads of 100 bytes each.
   log_entries xs;
   for (std::uint64_t i = 1; i <= 6; ++i)
     xs.push_back(entry(1, i, std::string(100, static_cast<char>('a' + i))));
-  log_view log{log_id{}, xs};
+  raft_log log{log_id{}, xs};
   struct row {
     std::uint64_t from, to;
     std::size_t max_entries, max_bytes;
@@ -203,11 +202,11 @@ TEST_CASE("log_view: slice honours max_entries and max_bytes, at least one "
   CHECK(got == slice_of(xs, r.expected_first, r.expected_last));
 }
 
-TEST_CASE("log_view: is_up_to_date compares last term, then length "
+TEST_CASE("raft_log: is_up_to_date compares last term, then length "
           "(paper 5.4.1)",
-          "[log_view][paper-5.4.1]") {
+          "[raft_log][paper-5.4.1]") {
   // Receiver log ends at 2/3.
-  log_view log{log_id{}, make_log({1, 1, 2})};
+  raft_log log{log_id{}, make_log({1, 1, 2})};
   struct row {
     std::uint64_t last_term, last_index;
     bool up_to_date;
@@ -222,6 +221,6 @@ TEST_CASE("log_view: is_up_to_date compares last term, then length "
   INFO("candidate last " << r.last_term << "/" << r.last_index);
   CHECK(log.is_up_to_date(index_t{r.last_index}, term_t{r.last_term})
         == r.up_to_date);
-  log_view empty;
+  raft_log empty;
   CHECK(empty.is_up_to_date(index_t{r.last_index}, term_t{r.last_term}));
 }
