@@ -213,11 +213,12 @@ void check_role(const node& n, report& r) {
           r.expect(p.next_index <= base.index, "progress of ", s,
                    " in snapshot mode with next_index ", p.next_index,
                    " above the snapshot point ", base.index);
-          r.expect(p.snapshot.index <= base.index, "progress of ", s,
-                   " sends snapshot ", p.snapshot, " above the base ", base);
-          r.expect(p.snapshot != base
-                     || p.snapshot_offset <= n.snapshot_data().size(),
-                   "progress of ", s, ": snapshot offset ", p.snapshot_offset,
+          r.expect(p.outgoing.last_included.index <= base.index,
+                   "progress of ", s, " sends snapshot ",
+                   p.outgoing.last_included, " above the base ", base);
+          r.expect(p.outgoing.last_included != base
+                     || p.outgoing.offset <= n.snapshot_data().size(),
+                   "progress of ", s, ": snapshot offset ", p.outgoing.offset,
                    " beyond the snapshot's ", n.snapshot_data().size(),
                    " bytes");
         }

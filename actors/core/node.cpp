@@ -1,10 +1,11 @@
-// raft::core::node, part 1: construction, inputs, output, observers and
-// elections (§5.2). Part 2 (node_replication.cpp) holds log replication,
-// part 3 (node_snapshot.cpp) the snapshots of §7.
+// raft::core::node: construction, the inputs, the output and the observers,
+// and the term rule every message goes through first (§5.1). The rules of
+// each part of the paper live in node_election.cpp, node_replication.cpp,
+// node_snapshot.cpp and node_read.cpp; what may leave before which persist
+// is acknowledged, in durability.cpp.
 #include "actors/core/node.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -24,7 +25,8 @@ node::node(config cfg, stored_state state)
     log_(state.base, std::move(state.entries)),
     commit_index_(state.base.index),
     applied_index_(state.base.index),
-    role_(follower{}) {
+    role_(follower{}),
+    durability_(cfg_.id, hard_, log_.last_index()) {
   if (cfg_.id == no_server)
     throw std::invalid_argument("raft config: server id 0 is reserved");
   if (!is_member(cfg_.id))
@@ -60,13 +62,8 @@ node::node(config cfg, stored_state state)
     a.snapshot = *snapshot_data_;
     a.snapshot_term = log_.base().term;
     a.snapshot_index = log_.base().index;
-    ready_snapshot_apply_ = std::move(a);
+    durability_.apply_snapshot_now(std::move(a));
   }
-  // Everything restored is durable by definition.
-  emitted_hard_ = hard_;
-  emitted_last_ = log_.last_index();
-  unstable_from_ = log_.last_index().next();
-  durable_index_ = log_.last_index();
   reset_election_timer();
 }
 
@@ -102,22 +99,21 @@ void node::step(server_id from, const rpc_message& msg) {
     std::visit(
       overload{
         [&](const request_vote&) {
-          send_after_persist(from, request_vote_reply{hard_.current_term,
-                                                      false});
+          send(from, request_vote_reply{hard_.current_term, false});
         },
         [&](const append_entries& m) {
           append_entries_reply r;
           r.term = hard_.current_term;
           r.prev_log_index = m.prev_log_index;
           r.read_seq = m.read_seq;
-          send_after_persist(from, r);
+          send(from, r);
         },
         [&](const install_snapshot& m) {
           // Figure 13: "Reply immediately if term < currentTerm".
           install_snapshot_reply r;
           r.term = hard_.current_term;
           r.last_included = m.last_included;
-          send_after_persist(from, r);
+          send(from, r);
         },
         [](const request_vote_reply&) {},
         [](const append_entries_reply&) {},
@@ -150,39 +146,17 @@ propose_result node::propose(std::string command) {
 }
 
 void node::on_persisted(term_t term, index_t index) {
-  if (inflight_batches_.empty())
-    throw std::logic_error(where(cfg_) + "persisted " + to_string(term) + "/"
-                           + to_string(index) + " without a pending batch");
-  auto b = inflight_batches_.front();
-  if (b.last.term != term || b.last.index != index)
-    throw std::logic_error(where(cfg_) + "persisted " + to_string(term) + "/"
-                           + to_string(index) + " but the oldest batch ends at "
-                           + to_string(b.last.term) + "/"
-                           + to_string(b.last.index));
-  inflight_batches_.pop_front();
-  batches_durable_ = b.seq;
-  // The durable log is now the log as of batch b. It equals the in-memory
-  // log up to the first later change: a truncation by a younger batch, or an
-  // unemitted change.
-  auto durable = b.last.index;
-  for (const auto& younger : inflight_batches_)
-    if (younger.truncate_from.value != 0)
-      durable = std::min(durable, younger.truncate_from.prev());
-  durable = std::min(durable, unstable_from_.prev());
-  durable_index_ = durable;
-  release_held();
+  durability_.on_persisted(term, index);
   // Figure 13 step 8: the state machine gets an installed snapshot once it
-  // is durable here.
-  if (snapshot_apply_ && batches_durable_ >= snapshot_apply_->batch) {
-    if (snapshot_apply_->msg.snapshot_index == log_.base().index
-        && snapshot_bytes_pending_)
-      throw std::logic_error(where(cfg_) + "the batch installing snapshot "
-                             + detail::str(log_.base())
-                             + " is durable but its bytes never came back "
-                               "(snapshot_read_back before persisted)");
-    ready_snapshot_apply_ = std::move(snapshot_apply_->msg);
-    snapshot_apply_.reset();
-  }
+  // is durable here -- with its bytes, which the persister returns first.
+  if (const auto* a = durability_.ready_snapshot_apply();
+      a != nullptr && a->snapshot_index == log_.base().index
+      && snapshot_bytes_pending_)
+    throw std::logic_error(where(cfg_) + "the batch installing snapshot "
+                           + detail::str(log_.base())
+                           + " is durable but its bytes never came back "
+                             "(snapshot_read_back before persisted)");
+  // Votes and the leader's own log count once durable.
   if (std::holds_alternative<candidate>(role_))
     maybe_win_election();
   else if (is_leader())
@@ -192,84 +166,32 @@ void node::on_persisted(term_t term, index_t index) {
 // -- output -------------------------------------------------------------------
 
 bool node::has_output() const {
-  return hard_ != emitted_hard_ || unstable_from_ <= log_.last_index()
-         || unstable_from_ <= emitted_last_ || snapshot_unemitted_
-         || !chunks_out_.empty()
-         || !outbox_.empty() || !outbox_after_persist_.empty()
-         || state_changed_ || ready_snapshot_apply_ || !reads_failed_.empty()
+  return durability_.has_output(hard_, log_) || state_changed_
+         || !reads_failed_.empty()
          || (!reads_confirmed_.empty()
              && reads_confirmed_.front().index <= applied_index_)
          || (applied_index_ >= log_.base().index
-             && applied_index_ < std::min(commit_index_, durable_index_));
+             && applied_index_ < std::min(commit_index_,
+                                          durability_.durable_index()));
 }
 
 output node::take_output() {
   output out;
-  // 0. Chunks of a snapshot being received, for the staging area.
-  out.snapshot_chunks = std::move(chunks_out_);
-  chunks_out_.clear();
-  // 1. The persist batch: everything changed since the previous batch.
-  bool log_changed = unstable_from_ <= log_.last_index()
-                     || unstable_from_ <= emitted_last_;
-  if (hard_ != emitted_hard_ || log_changed || snapshot_unemitted_) {
-    persist_batch b;
-    b.hard_state = hard_;
-    // The store installs the snapshot first, then truncates and appends.
-    if (snapshot_unemitted_ && staged_install_size_) {
-      snapshot_install s;
-      s.last_included = log_.base();
-      s.staged = true;
-      s.size = *staged_install_size_;
-      s.crc32 = snapshot_crc_;
-      b.snapshot.push_back(std::move(s));
-    } else if (snapshot_unemitted_) {
-      b.snapshot.push_back(snapshot_install{log_.base(), *snapshot_data_});
-    }
-    if (unstable_from_ <= emitted_last_)
-      b.truncate_from = unstable_from_;
-    if (unstable_from_ <= log_.last_index())
-      b.entries = log_.slice(unstable_from_, log_.last_index(),
-                             static_cast<std::size_t>(-1),
-                             static_cast<std::size_t>(-1));
-    b.last = log_.last();
-    auto cut = b.truncate_from;
-    if (snapshot_cut_ != index_t{}
-        && (cut == index_t{} || snapshot_cut_ < cut))
-      cut = snapshot_cut_;
-    inflight_batches_.push_back({++batches_emitted_, b.last, cut});
-    snapshot_unemitted_ = false;
-    staged_install_size_.reset();
-    snapshot_cut_ = index_t{};
-    emitted_hard_ = hard_;
-    emitted_last_ = log_.last_index();
-    unstable_from_ = log_.last_index().next();
-    out.persist = std::move(b);
-  }
-  // 2. Messages produced by this input that promise durable state wait for
-  // every batch emitted so far (Figure 2: "Updated on stable storage before
-  // responding to RPCs"; thesis §3.8).
-  for (auto& env : outbox_after_persist_) {
-    if (batches_durable_ >= batches_emitted_ && held_.empty())
-      outbox_.push_back(std::move(env));
-    else
-      held_.emplace_back(batches_emitted_, std::move(env));
-  }
-  outbox_after_persist_.clear();
-  out.messages = std::move(outbox_);
-  outbox_.clear();
+  // 0-2. Staged snapshot chunks, the persist batch, the messages that may
+  // leave now.
+  durability_.take(hard_, log_, out);
   // 3a. A durable installed (or restored) snapshot replaces the state
   // machine's state; applied never moves backwards.
-  if (ready_snapshot_apply_) {
+  if (auto a = durability_.take_ready_snapshot_apply()) {
     // (Equal only for the restored snapshot: applied starts at its index.)
-    if (ready_snapshot_apply_->snapshot_index >= applied_index_) {
-      applied_index_ = ready_snapshot_apply_->snapshot_index;
-      out.apply_snapshot = std::move(ready_snapshot_apply_);
+    if (a->snapshot_index >= applied_index_) {
+      applied_index_ = a->snapshot_index;
+      out.apply_snapshot = std::move(a);
     }
-    ready_snapshot_apply_.reset();
   }
   // 3b. Committed entries that are durable here go to the state machine,
   // once the state machine holds the snapshot they follow.
-  auto bound = std::min(commit_index_, durable_index_);
+  auto bound = std::min(commit_index_, durability_.durable_index());
   if (applied_index_ >= log_.base().index && applied_index_ < bound) {
     out.committed = log_.slice(applied_index_.next(), bound,
                                static_cast<std::size_t>(-1),
@@ -315,137 +237,9 @@ peer_status node::status() const {
   s.last_applied = applied_index_;
   s.first_index = log_.first_index();
   s.last_index = log_.last_index();
-  s.durable_index = durable_index_;
+  s.durable_index = durability_.durable_index();
   s.snapshot = snapshot_point();
   return s;
-}
-
-// -- transitions --------------------------------------------------------------
-
-void node::become_follower(term_t term, server_id leader_id) {
-  bool new_term = term > hard_.current_term;
-  // Thesis §6.4: a deposed leader cannot confirm its reads any more.
-  if (is_leader())
-    fail_leader_reads(leader_id);
-  if (new_term) {
-    hard_.current_term = term;
-    hard_.voted_for = no_server;
-    state_changed_ = true;
-  }
-  auto* f = std::get_if<follower>(&role_);
-  // A new leader or a new term also discards a half-received snapshot
-  // (follower::incoming).
-  if (!f || f->leader != leader_id || new_term) {
-    role_ = follower{leader_id};
-    state_changed_ = true;
-  }
-  reset_election_timer();
-}
-
-void node::become_candidate() {
-  // §5.2: "To begin an election, a follower increments its current term and
-  // transitions to candidate state. It then votes for itself and issues
-  // RequestVote RPCs in parallel to each of the other servers."
-  hard_.current_term = term_t{hard_.current_term.value + 1};
-  hard_.voted_for = cfg_.id;
-  candidate c;
-  c.granted.insert(cfg_.id);
-  // The next emitted batch carries the new term and the self-vote.
-  c.self_vote_batch = batches_emitted_ + 1;
-  role_ = std::move(c);
-  state_changed_ = true;
-  reset_election_timer();
-  request_vote rv{hard_.current_term, cfg_.id, log_.last_index(),
-                  log_.last_term()};
-  // Durability rule: vote requests leave only once term and vote are
-  // durable, so a crash cannot make this server vote twice in the term.
-  for (auto m : cfg_.members)
-    if (m != cfg_.id)
-      send_after_persist(m, rv);
-}
-
-void node::become_leader() {
-  core::leader l;
-  // Before the no-op: what earlier terms left in the log (thesis §6.4).
-  l.prior_last = log_.last_index();
-  for (auto m : cfg_.members) {
-    if (m == cfg_.id)
-      continue;
-    progress p;
-    // Figure 2: nextIndex "initialized to leader last log index + 1",
-    // matchIndex "initialized to 0".
-    p.next_index = log_.last_index().next();
-    p.match_index = index_t{};
-    l.followers.emplace(m, std::move(p));
-  }
-  role_ = std::move(l);
-  state_changed_ = true;
-  if (cfg_.noop_on_election)
-    append_local(entry_kind::noop, {});
-  // §5.2: "Upon election: send initial empty AppendEntries RPCs (heartbeat)
-  // to each server".
-  broadcast_append(true);
-}
-
-void node::reset_election_timer() {
-  election_elapsed_ = 0;
-  draw_election_timeout();
-}
-
-void node::draw_election_timeout() {
-  // §5.2: "election timeouts are chosen randomly from a fixed interval".
-  auto span = static_cast<std::uint64_t>(cfg_.election_ticks);
-  randomized_timeout_ = cfg_.election_ticks
-                        + static_cast<int>(rng_() % span);
-}
-
-// -- handlers -----------------------------------------------------------------
-
-void node::handle(server_id from, const request_vote& m) {
-  // Figure 2, RequestVote receiver: "If votedFor is null or candidateId, and
-  // candidate's log is at least as up-to-date as receiver's log, grant
-  // vote" (§5.2, §5.4.1).
-  bool can_vote = hard_.voted_for == no_server || hard_.voted_for == from;
-  bool up_to_date = log_.is_up_to_date(m.last_log_index, m.last_log_term);
-  bool grant = can_vote && up_to_date && !is_leader();
-  if (grant) {
-    if (hard_.voted_for != from) {
-      hard_.voted_for = from;
-      state_changed_ = true;
-    }
-    // Granting a vote resets the timer (Figure 2, Followers).
-    reset_election_timer();
-  }
-  send_after_persist(from, request_vote_reply{hard_.current_term, grant});
-}
-
-void node::handle(server_id from, const request_vote_reply& m) {
-  auto* c = std::get_if<candidate>(&role_);
-  if (!c)
-    return;
-  // A duplicated or reordered reply must not turn a granted vote into a
-  // refusal: a vote, once granted in this term, stays granted (§5.2).
-  if (m.vote_granted) {
-    c->granted.insert(from);
-    c->refused.erase(from);
-  } else if (c->granted.count(from) == 0) {
-    c->refused.insert(from);
-  }
-  maybe_win_election();
-}
-
-// -- candidate ----------------------------------------------------------------
-
-bool node::maybe_win_election() {
-  auto& c = std::get<candidate>(role_);
-  // Votes count only once our own term and vote are durable.
-  if (batches_durable_ < c.self_vote_batch)
-    return false;
-  if (c.granted.size() >= quorum()) {
-    become_leader();
-    return true;
-  }
-  return false;
 }
 
 // -- plumbing -----------------------------------------------------------------
@@ -456,35 +250,7 @@ bool node::is_member(server_id s) const {
 }
 
 void node::send(server_id to, rpc_message msg) {
-  outbox_.push_back(envelope{cfg_.id, to, std::move(msg)});
-}
-
-void node::send_after_persist(server_id to, rpc_message msg) {
-  outbox_after_persist_.push_back(envelope{cfg_.id, to, std::move(msg)});
-}
-
-void node::truncate_log_from(index_t i) {
-  // Committed entries are never removed (Leader Completeness, §5.4).
-  if (i <= commit_index_)
-    throw std::logic_error(where(cfg_) + "asked to truncate committed entry "
-                           + to_string(i) + " (commit index "
-                           + to_string(commit_index_) + ")");
-  log_.truncate_from(i);
-  unstable_from_ = std::min(unstable_from_, i);
-  durable_index_ = std::min(durable_index_, i.prev());
-}
-
-void node::set_commit(index_t i) {
-  i = std::min(i, log_.last_index());
-  if (i > commit_index_)
-    commit_index_ = i;
-}
-
-void node::release_held() {
-  while (!held_.empty() && held_.front().first <= batches_durable_) {
-    outbox_.push_back(std::move(held_.front().second));
-    held_.pop_front();
-  }
+  durability_.send(envelope{cfg_.id, to, std::move(msg)});
 }
 
 } // namespace raft::core

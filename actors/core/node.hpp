@@ -1,18 +1,24 @@
 // raft::core::node -- every Raft rule of the extended Raft paper (Figure 2),
 // deterministic and free of I/O: no CAF, no files, no threads, no clock, no
 // global RNG. Time is `tick()`, randomness a seeded generator, durability the
-// `on_persisted()` acknowledgement. The peer actor is a thin shell around it
-// (STYLE habits 1-3); tests drive it directly.
+// `on_persisted()` acknowledgement. The peer actor is a thin shell around it;
+// tests drive it directly. docs/architecture.md §3 is its contract.
 //
 // Usage, after every input:
 //   node.step(from, msg) / node.tick() / node.propose(cmd) /
-//   node.on_persisted(term, index) / node.snapshot(index, bytes);
+//   node.on_persisted(term, index) / node.snapshot(index, bytes) /
+//   node.on_snapshot_read_back(id, bytes) / node.read_index(request_id);
 //   if (node.has_output()) carry_out(node.take_output());
 //
-// Snapshots (§7, Figure 13) live in node_snapshot.cpp: the service's
-// snapshot(), the leader's InstallSnapshot transfer and the follower's
-// install. Linearizable reads (ReadIndex, thesis §6.4) live in
-// node_read.cpp.
+// One file per part of the paper:
+//   node.cpp              construction, inputs, output, observers, the term
+//                         rule of §5.1;
+//   node_election.cpp     leader election (§5.2, §5.4.1);
+//   node_replication.cpp  log replication and commitment (§5.3, §5.4.2);
+//   node_snapshot.cpp     snapshots and InstallSnapshot (§7, Figure 13);
+//   node_read.cpp         linearizable reads by ReadIndex (thesis §6.4);
+//   durability.hpp/.cpp   what may leave before which persist is
+//                         acknowledged (Figure 2, thesis §3.8, §10.2.1).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +31,7 @@
 #include <vector>
 
 #include "actors/core/config.hpp"
+#include "actors/core/durability.hpp"
 #include "actors/core/raft_log.hpp"
 #include "actors/core/output.hpp"
 #include "actors/core/roles.hpp"
@@ -111,7 +118,7 @@ public:
   /// Last index handed out in output::committed.
   index_t applied_index() const { return applied_index_; }
   /// Last index known durable on this node and matching the in-memory log.
-  index_t durable_index() const { return durable_index_; }
+  index_t durable_index() const { return durability_.durable_index(); }
   const raft_log& log() const { return log_; }
   const role_state& state() const { return role_; }
   peer_status status() const;
@@ -120,10 +127,14 @@ public:
   /// Ticks since the last reset of the election timer.
   int election_elapsed() const { return election_elapsed_; }
   /// Persist batches emitted / acknowledged so far.
-  std::uint64_t batches_emitted() const { return batches_emitted_; }
-  std::uint64_t batches_durable() const { return batches_durable_; }
+  std::uint64_t batches_emitted() const {
+    return durability_.batches_emitted();
+  }
+  std::uint64_t batches_durable() const {
+    return durability_.batches_durable();
+  }
   /// Messages waiting for a persist acknowledgement.
-  std::size_t held_messages() const { return held_.size(); }
+  std::size_t held_messages() const { return durability_.held_messages(); }
   /// Position the snapshot covers (= log().base()).
   log_id snapshot_point() const { return log_.base(); }
   /// Bytes of the snapshot through snapshot_point() (empty without one).
@@ -137,7 +148,7 @@ public:
   /// An installed snapshot waits for durability or for take_output before
   /// it reaches the state machine (then applied_index() < snapshot_point()).
   bool snapshot_apply_pending() const {
-    return snapshot_apply_.has_value() || ready_snapshot_apply_.has_value();
+    return durability_.snapshot_apply_pending();
   }
   /// Reads confirmed (thesis §6.4) that wait for the state machine to be
   /// handed their index, in confirmation order.
@@ -146,45 +157,53 @@ public:
   }
 
 private:
-  // -- transitions (§5.2) ----------------------------------------------------
+  // -- elections (§5.2, node_election.cpp) -----------------------------------
   void become_follower(term_t term, server_id leader);
+  void become_candidate();
+  void become_leader();
+  void reset_election_timer();
+  void draw_election_timeout();
+  void handle(server_id from, const request_vote& m);
+  void handle(server_id from, const request_vote_reply& m);
+  bool maybe_win_election();
+
+  // -- replication (§5.3, §5.4, node_replication.cpp) ------------------------
   /// Throws std::logic_error when this node leads in the term of a request
   /// that only a leader sends (two leaders in one term).
   void check_single_leader(server_id from) const;
   /// The leader's progress record of follower `from`; nullptr when this
   /// node does not lead or `from` is not a follower (a stale reply).
   progress* follower_progress(server_id from);
-  void become_candidate();
-  void become_leader();
-  void reset_election_timer();
-
-  // -- message handlers ------------------------------------------------------
-  void handle(server_id from, const request_vote& m);
-  void handle(server_id from, const request_vote_reply& m);
   void handle(server_id from, const append_entries& m);
   void handle(server_id from, const append_entries_reply& m);
   /// §5.3: the leader's progress bookkeeping for a reply of `from`.
   void update_progress(server_id from, progress& p,
                        const append_entries_reply& m);
-  void handle(server_id from, const install_snapshot& m);
-  void handle(server_id from, const install_snapshot_reply& m);
-
-  // -- leader ----------------------------------------------------------------
   /// Sends what `p` needs now: a probe, the next pipelined batches, or
   /// (heartbeat) an empty AppendEntries.
   void send_append(server_id to, progress& p, bool heartbeat);
-  void send_append_range(server_id to, progress& p, index_t from);
+  /// An AppendEntries with the entries from p.next_index on (as many as
+  /// one message may carry; none when next_index is past the log's end).
+  void send_entries(server_id to, progress& p);
   void broadcast_append(bool heartbeat);
-  /// snapshot mode: sends the chunk at p.snapshot_offset of the current
-  /// snapshot unless one is in flight (a heartbeat resends it).
-  void send_snapshot_chunk(server_id to, progress& p, bool heartbeat);
   /// §5.3/§5.4.2: advances commit_index to the highest index stored on a
   /// majority whose entry is of the current term.
   bool maybe_commit();
   void append_local(entry_kind kind, std::string data);
+  void truncate_log_from(index_t i);
+  void set_commit(index_t i);
 
-  // -- candidate -------------------------------------------------------------
-  bool maybe_win_election();
+  // -- snapshots (§7, node_snapshot.cpp) -------------------------------------
+  void handle(server_id from, const install_snapshot& m);
+  void handle(server_id from, const install_snapshot_reply& m);
+  /// snapshot mode: sends the chunk at p.outgoing.offset of the current
+  /// snapshot unless one is in flight (a heartbeat resends it).
+  void send_snapshot_chunk(server_id to, progress& p, bool heartbeat);
+  /// Figure 13 steps 6-8 for a verified snapshot above commit_index, whose
+  /// `size` bytes with CRC-32 `crc` are in the store's staging area.
+  void install_received_snapshot(log_id last_included, std::uint64_t size,
+                                 std::uint32_t crc);
+  void set_snapshot_data(std::string data);
 
   // -- reads (thesis §6.4, node_read.cpp) ------------------------------------
   /// The read round this node's AppendEntries carry (leader::read_seq; 0
@@ -208,25 +227,12 @@ private:
   /// `out`.
   void release_reads(output& out);
 
-  // -- follower (snapshots) -------------------------------------------------
-  /// Figure 13 steps 6-8 for a verified snapshot above commit_index, whose
-  /// `size` bytes with CRC-32 `crc` are in the store's staging area.
-  void install_received_snapshot(log_id last_included, std::uint64_t size,
-                                 std::uint32_t crc);
-  void set_snapshot_data(std::string data);
-
   // -- plumbing --------------------------------------------------------------
   bool is_member(server_id s) const;
   std::size_t quorum() const { return cfg_.members.size() / 2 + 1; }
-  /// Queues a message that may leave now.
+  /// Sends `msg` to `to`: at once, or once what this node emitted so far is
+  /// durable -- needs_durability(msg) decides (durability.hpp).
   void send(server_id to, rpc_message msg);
-  /// Queues a message that may leave only once everything handed to the
-  /// persister so far (and the pending batch) is durable.
-  void send_after_persist(server_id to, rpc_message msg);
-  void truncate_log_from(index_t i);
-  void set_commit(index_t i);
-  void release_held();
-  void draw_election_timeout();
 
   // -- configuration & randomness --------------------------------------------
   config cfg_;
@@ -234,12 +240,12 @@ private:
   std::mt19937_64 rng_;
 
   // -- persistent state (Figure 2), mirrored to the persister ---------------
-  /// current_term and voted_for. Persisted: every change is emitted in the
-  /// next persist batch and acted upon (vote replies, vote requests) only
-  /// after on_persisted covers it.
+  /// current_term and voted_for. Persisted: every change goes into the next
+  /// persist batch and is acted upon (vote replies, vote requests) only
+  /// once it is durable (durability_).
   hard_state hard_;
-  /// The log. Persisted: changes since the last batch start at
-  /// unstable_from_.
+  /// The log, after the snapshot point (its base). Persisted: durability_
+  /// turns every change into the next persist batch.
   raft_log log_;
 
   // -- volatile state (Figure 2) ---------------------------------------------
@@ -248,7 +254,7 @@ private:
   /// commit_index_ <= log_.last_index().
   index_t commit_index_;
   /// Highest index handed out for application. Invariant:
-  /// applied_index_ <= commit_index_ and applied_index_ <= durable_index_
+  /// applied_index_ <= commit_index_ and applied_index_ <= durable_index()
   /// (a node applies only entries it stores durably).
   index_t applied_index_;
 
@@ -260,42 +266,10 @@ private:
   /// 2*election_ticks).
   int randomized_timeout_ = 0;
 
-  // -- durability bookkeeping ------------------------------------------------
-  /// Hard state as of the last emitted batch.
-  hard_state emitted_hard_;
-  /// Last log index as of the last emitted batch (what the persister will
-  /// hold once every emitted batch is durable).
-  index_t emitted_last_;
-  /// Lowest index whose in-memory entry is not yet in an emitted batch
-  /// (last_index + 1 when nothing is pending).
-  index_t unstable_from_;
-  /// The snapshot (snapshot_data_ at log_.base()) is not in an emitted batch
-  /// yet: the next batch carries it.
-  bool snapshot_unemitted_ = false;
-  /// An installed snapshot whose keep-or-discard may change stored entries
-  /// from this index on (0: none); recorded with the batch that carries it.
-  index_t snapshot_cut_;
-  /// Emitted batches still waiting for on_persisted, oldest first: the last
-  /// log position each one ends at and the truncation it performs (or the
-  /// index from which a snapshot install may change stored entries).
-  struct inflight_batch {
-    std::uint64_t seq;
-    log_id last;
-    index_t truncate_from;
-  };
-  std::deque<inflight_batch> inflight_batches_;
-  std::uint64_t batches_emitted_ = 0;
-  std::uint64_t batches_durable_ = 0;
-  /// Last index durable on this node and identical in memory. A leader
-  /// counts itself toward a commit only up to here (thesis §10.2.1).
-  index_t durable_index_;
-
-  // -- pending output --------------------------------------------------------
-  std::vector<envelope> outbox_;
-  /// Messages produced by the current input that need durability.
-  std::vector<envelope> outbox_after_persist_;
-  /// Messages waiting for batch `first` to become durable (FIFO).
-  std::deque<std::pair<std::uint64_t, envelope>> held_;
+  // -- durability ------------------------------------------------------------
+  /// Persist batches in flight, the durable index, and the messages and
+  /// snapshot applies that wait for them. Not persisted.
+  durability_tracker durability_;
 
   // -- snapshots (§7) --------------------------------------------------------
   /// Bytes of the snapshot at log_.base() (shared: never copied but to cut
@@ -308,21 +282,9 @@ private:
   /// with on_snapshot_read_back. Meanwhile *snapshot_data_ is empty, no
   /// chunk is sent from it and its apply_msg waits.
   bool snapshot_bytes_pending_ = false;
-  /// With snapshot_unemitted_: the install to emit is the staging area
-  /// (snapshot_install::staged) of this size, not *snapshot_data_.
-  std::optional<std::uint64_t> staged_install_size_;
-  /// Chunks of a snapshot being received, for output::snapshot_chunks.
-  std::vector<snapshot_chunk> chunks_out_;
-  /// An installed snapshot for the state machine, released once batch
-  /// `batch` (the one carrying it) is durable (durability rule: the state
-  /// machine never runs ahead of what this node stores).
-  struct pending_snapshot_apply {
-    std::uint64_t batch;
-    apply_msg msg;
-  };
-  std::optional<pending_snapshot_apply> snapshot_apply_;
-  /// Durable, goes out in the next output (output::apply_snapshot).
-  std::optional<apply_msg> ready_snapshot_apply_;
+
+  // -- pending output --------------------------------------------------------
+  /// Role, term, leader or vote changed since the last output.
   bool state_changed_ = false;
 
   // -- reads (thesis §6.4); volatile, never persisted -------------------------

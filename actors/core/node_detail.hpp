@@ -7,7 +7,8 @@
 
 namespace raft::core::detail {
 
-/// An overload set for std::visit with no catch-all (STYLE habit 8).
+/// An overload set for std::visit with no catch-all: a new alternative of
+/// the visited variant breaks the build at every visit that must handle it.
 template <class... Fs>
 struct overload : Fs... {
   using Fs::operator()...;

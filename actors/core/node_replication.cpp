@@ -1,7 +1,7 @@
-// raft::core::node, part 2: log replication (§5.3) -- the follower's
-// AppendEntries handler and the leader's side (progress, pipelining, fast
-// backup, commit). Part 1 (node.cpp) holds inputs, output and elections;
-// part 3 (node_snapshot.cpp) the snapshots of §7.
+// raft::core::node: log replication (§5.3) and commitment (§5.4) -- the
+// follower's AppendEntries handler and the leader's side: progress per
+// follower (probe, pipelined replicate, snapshot), the fast backup of a
+// rejected AppendEntries (XTerm/XIndex/XLen), and the commit rule.
 #include "actors/core/node.hpp"
 
 #include <algorithm>
@@ -52,7 +52,7 @@ void node::handle(server_id from, const append_entries& m) {
   if (prev > log_.last_index()) {
     // XLen: our log is too short.
     r.log_length = log_.last_index().next();
-    send_after_persist(from, r);
+    send(from, r);
     return;
   }
   if (!log_.matches(prev, prev_term)) {
@@ -61,7 +61,7 @@ void node::handle(server_id from, const append_entries& m) {
     r.conflict_term = *log_.term_at(prev);
     r.conflict_index = log_.first_index_of_term_at(prev);
     r.log_length = log_.last_index().next();
-    send_after_persist(from, r);
+    send(from, r);
     return;
   }
   // "If an existing entry conflicts with a new one (same index but different
@@ -85,7 +85,7 @@ void node::handle(server_id from, const append_entries& m) {
     set_commit(std::min(m.leader_commit, last_new));
   r.success = true;
   r.match_index = last_new;
-  send_after_persist(from, r);
+  send(from, r);
 }
 
 progress* node::follower_progress(server_id from) {
@@ -118,7 +118,7 @@ void node::update_progress(server_id from, progress& p,
     p.match_index = m.match_index;
     if (p.match_index >= log_.base().index) {
       p.state = progress::mode::probe;
-      p.chunk_sent = false;
+      p.outgoing.chunk_in_flight = false;
       p.next_index = p.match_index.next();
     } else if (p.next_index <= p.match_index) {
       p.next_index = p.match_index.next();
@@ -151,7 +151,8 @@ void node::update_progress(server_id from, progress& p,
     return;
   if (p.state == progress::mode::probe && m.prev_log_index != p.next_index.prev())
     return;
-  // Fast backup (§5.3 optimisation; DESIGN.md §2):
+  // Fast backup (the optimisation §5.3 sketches; the reply carries XTerm,
+  // XIndex and XLen, docs/architecture.md §3):
   //  - follower has no entry at prev (XTerm = 0): next = XLen;
   //  - we hold entries of XTerm: next = one past our last entry of XTerm;
   //  - we have no entry of XTerm: next = XIndex.
@@ -185,9 +186,7 @@ void node::send_append(server_id to, progress& p, bool heartbeat) {
     p.state = progress::mode::snapshot;
     p.inflight.clear();
     p.probe_sent = false;
-    p.snapshot = log_.base();
-    p.snapshot_offset = 0;
-    p.chunk_sent = false;
+    p.outgoing = outgoing_snapshot{log_.base()};
   }
   if (p.state == progress::mode::snapshot) {
     send_snapshot_chunk(to, p, heartbeat);
@@ -197,14 +196,14 @@ void node::send_append(server_id to, progress& p, bool heartbeat) {
     // One probe per heartbeat interval or reply: wait for its answer.
     if (p.probe_sent && !heartbeat)
       return;
-    send_append_range(to, p, p.next_index);
+    send_entries(to, p);
     p.probe_sent = true;
     return;
   }
   bool sent = false;
   while (p.next_index <= log_.last_index()
          && p.inflight.size() < cfg_.max_inflight_appends) {
-    send_append_range(to, p, p.next_index);
+    send_entries(to, p);
     sent = true;
   }
   if (heartbeat && !sent) {
@@ -222,7 +221,8 @@ void node::send_append(server_id to, progress& p, bool heartbeat) {
   }
 }
 
-void node::send_append_range(server_id to, progress& p, index_t from) {
+void node::send_entries(server_id to, progress& p) {
+  auto from = p.next_index;
   append_entries ae;
   ae.term = hard_.current_term;
   ae.leader_id = cfg_.id;
@@ -262,7 +262,7 @@ bool node::maybe_commit() {
   // §10.2.1).
   std::vector<index_t> match;
   match.reserve(l.followers.size() + 1);
-  match.push_back(durable_index_);
+  match.push_back(durability_.durable_index());
   for (auto& [id, p] : l.followers)
     match.push_back(p.match_index);
   std::sort(match.begin(), match.end(), std::greater<>{});
@@ -285,8 +285,25 @@ void node::append_local(entry_kind kind, std::string data) {
   e.index = log_.last_index().next();
   e.kind = kind;
   e.data = std::move(data);
-  unstable_from_ = std::min(unstable_from_, e.index);
+  // The next persist batch carries it; this leader counts itself toward its
+  // commit once that batch is durable (thesis §10.2.1).
   log_.append(std::move(e));
+}
+
+void node::truncate_log_from(index_t i) {
+  // Committed entries are never removed (Leader Completeness, §5.4).
+  if (i <= commit_index_)
+    throw std::logic_error(where(cfg_) + "asked to truncate committed entry "
+                           + to_string(i) + " (commit index "
+                           + to_string(commit_index_) + ")");
+  log_.truncate_from(i);
+  durability_.truncated_from(i);
+}
+
+void node::set_commit(index_t i) {
+  i = std::min(i, log_.last_index());
+  if (i > commit_index_)
+    commit_index_ = i;
 }
 
 } // namespace raft::core

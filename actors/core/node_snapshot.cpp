@@ -1,5 +1,5 @@
-// raft::core::node, part 3: snapshots (§7 of the extended Raft paper,
-// Figure 13 InstallSnapshot RPC).
+// raft::core::node: snapshots (§7 of the extended Raft paper, Figure 13
+// InstallSnapshot RPC).
 //
 // - The service hands the node a snapshot through an applied index
 //   (snapshot()); the log before it goes, the bytes are kept to send and
@@ -42,7 +42,7 @@ bool node::snapshot(index_t index, std::string data) {
   set_snapshot_data(std::move(data));
   // The next batch carries the snapshot; the store drops the entries
   // through index and keeps the rest (it holds index with the same term).
-  snapshot_unemitted_ = true;
+  durability_.persist_snapshot(snapshot_install{log_.base(), *snapshot_data_});
   return true;
 }
 
@@ -50,7 +50,6 @@ void node::set_snapshot_data(std::string data) {
   snapshot_crc_ = crc32(data);
   snapshot_data_ = std::make_shared<const std::string>(std::move(data));
   snapshot_bytes_pending_ = false;
-  staged_install_size_.reset();
 }
 
 void node::on_snapshot_read_back(log_id last_included, std::string data) {
@@ -65,29 +64,27 @@ void node::on_snapshot_read_back(log_id last_included, std::string data) {
   auto crc = snapshot_crc_;
   set_snapshot_data(std::move(data));
   snapshot_crc_ = crc;
-  if (snapshot_apply_
-      && snapshot_apply_->msg.snapshot_index == last_included.index)
-    snapshot_apply_->msg.snapshot = *snapshot_data_;
+  if (auto* a = durability_.waiting_snapshot_apply();
+      a != nullptr && a->snapshot_index == last_included.index)
+    a->snapshot = *snapshot_data_;
 }
 
 // -- leader -------------------------------------------------------------------
 
 void node::send_snapshot_chunk(server_id to, progress& p, bool heartbeat) {
   auto base = log_.base();
-  if (p.snapshot != base) {
+  if (p.outgoing.last_included != base) {
     // A newer snapshot replaced the one in transfer: start over with it.
-    p.snapshot = base;
-    p.snapshot_offset = 0;
-    p.chunk_sent = false;
+    p.outgoing = outgoing_snapshot{base};
   }
   // One chunk in flight; a heartbeat resends it (it or its reply may be
   // lost). A snapshot received from the previous leader whose bytes are not
   // back from the store yet cannot be sent: wait.
-  if ((p.chunk_sent && !heartbeat) || snapshot_bytes_pending_)
+  if ((p.outgoing.chunk_in_flight && !heartbeat) || snapshot_bytes_pending_)
     return;
   const auto& data = *snapshot_data_;
   std::uint64_t total = data.size();
-  auto offset = std::min(p.snapshot_offset, total);
+  auto offset = std::min(p.outgoing.offset, total);
   auto len = std::min<std::uint64_t>(cfg_.snapshot_chunk_bytes,
                                      total - offset);
   install_snapshot m;
@@ -100,8 +97,8 @@ void node::send_snapshot_chunk(server_id to, progress& p, bool heartbeat) {
   m.done = offset + len == total;
   m.total_size = total;
   m.crc32 = snapshot_crc_;
-  p.snapshot_offset = offset;
-  p.chunk_sent = true;
+  p.outgoing.offset = offset;
+  p.outgoing.chunk_in_flight = true;
   send(to, std::move(m));
 }
 
@@ -122,7 +119,7 @@ void node::handle(server_id from, const install_snapshot_reply& m) {
       // suffix on the follower shows up in the probe's answer).
       p.state = progress::mode::probe;
       p.probe_sent = false;
-      p.chunk_sent = false;
+      p.outgoing.chunk_in_flight = false;
       p.next_index = p.match_index.next();
     } else if (p.next_index <= p.match_index) {
       p.next_index = p.match_index.next();
@@ -133,10 +130,11 @@ void node::handle(server_id from, const install_snapshot_reply& m) {
   }
   // A progress report on the snapshot in transfer: continue where the
   // follower says it stands. Reports on another snapshot are stale.
-  if (p.state != progress::mode::snapshot || m.last_included != p.snapshot)
+  if (p.state != progress::mode::snapshot
+      || m.last_included != p.outgoing.last_included)
     return;
-  p.snapshot_offset = m.next_offset;
-  p.chunk_sent = false;
+  p.outgoing.offset = m.next_offset;
+  p.outgoing.chunk_in_flight = false;
   send_append(from, p, false);
 }
 
@@ -160,7 +158,7 @@ void node::handle(server_id from, const install_snapshot& m) {
       f.incoming.reset();
     r.next_offset = m.total_size;
     r.installed = true;
-    send_after_persist(from, r);
+    send(from, r);
     return;
   }
   // Figure 13 step 2: "Create new snapshot file if first chunk (offset is
@@ -172,7 +170,7 @@ void node::handle(server_id from, const install_snapshot& m) {
   if (!same) {
     f.incoming.reset();
     if (m.offset == 0)
-      f.incoming = snapshot_transfer{m.last_included, m.total_size, m.crc32,
+      f.incoming = incoming_snapshot{m.last_included, m.total_size, m.crc32,
                                      0, 0};
   }
   std::uint64_t expected = f.incoming ? f.incoming->received : 0;
@@ -187,7 +185,7 @@ void node::handle(server_id from, const install_snapshot& m) {
     return;
   }
   auto& in = *f.incoming;
-  chunks_out_.push_back(snapshot_chunk{m.last_included, m.offset, m.data});
+  durability_.stage_chunk(snapshot_chunk{m.last_included, m.offset, m.data});
   in.received += m.data.size();
   in.received_crc = crc32(m.data, in.received_crc);
   r.next_offset = in.received;
@@ -209,7 +207,7 @@ void node::handle(server_id from, const install_snapshot& m) {
   install_received_snapshot(m.last_included, size, crc);
   // Durability rule: installed = true only once the install is durable.
   r.installed = true;
-  send_after_persist(from, r);
+  send(from, r);
 }
 
 void node::install_received_snapshot(log_id last_included, std::uint64_t size,
@@ -218,18 +216,6 @@ void node::install_received_snapshot(log_id last_included, std::uint64_t size,
   // with the same term, else discard the entire log. Precondition:
   // last_included.index > commit_index_ >= base.
   bool kept = log_.install(last_included);
-  // The persister installs the snapshot first, against the log as of the
-  // batches emitted so far: what we store below unstable_from_ equals our
-  // log. If it kept the same suffix, the unemitted changes after it follow
-  // as usual; otherwise the stored entries after last_included are
-  // rewritten from memory (truncate + append in the same batch).
-  auto after = last_included.index.next();
-  if (!kept || last_included.index >= unstable_from_) {
-    unstable_from_ = after;
-    snapshot_cut_ = snapshot_cut_ == index_t{} ? after
-                                               : std::min(snapshot_cut_, after);
-    durable_index_ = std::min(durable_index_, last_included.index);
-  }
   // The snapshot holds only committed entries; commit never moves back.
   if (last_included.index > commit_index_)
     commit_index_ = last_included.index;
@@ -238,8 +224,12 @@ void node::install_received_snapshot(log_id last_included, std::uint64_t size,
   set_snapshot_data({});
   snapshot_crc_ = crc;
   snapshot_bytes_pending_ = true;
-  staged_install_size_ = size;
-  snapshot_unemitted_ = true;
+  snapshot_install install;
+  install.last_included = last_included;
+  install.staged = true;
+  install.size = size;
+  install.crc32 = crc;
+  durability_.persist_received_snapshot(std::move(install), kept);
   // Step 8: "Reset state machine using snapshot contents" -- once the
   // batch carrying the snapshot (the next one) is durable and its bytes
   // are back.
@@ -247,8 +237,7 @@ void node::install_received_snapshot(log_id last_included, std::uint64_t size,
   a.snapshot_valid = true;
   a.snapshot_term = last_included.term;
   a.snapshot_index = last_included.index;
-  snapshot_apply_ = pending_snapshot_apply{batches_emitted_ + 1,
-                                           std::move(a)};
+  durability_.apply_snapshot_after_persist(std::move(a));
 }
 
 } // namespace raft::core

@@ -1,6 +1,7 @@
-// Role-specific state (STYLE habit 3): what only a follower, a candidate or a
-// leader has lives in its alternative, so "leader-only" is a type, not a
-// comment.
+// Role-specific state: what only a follower, a candidate or a leader has
+// lives in its alternative of role_state (a std::variant), so "leader-only"
+// is a type, not a comment. Nothing here is persisted: a restarted server is
+// a follower that knows no leader.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@ namespace raft::core {
 /// A snapshot a follower is receiving in chunks (Figure 13 steps 2-5).
 /// Lives in the follower alternative: a new leader or term (a new follower
 /// state) discards it.
-struct snapshot_transfer {
+struct incoming_snapshot {
   /// Which snapshot (the leader's last_included).
   log_id last_included;
   /// Size and CRC-32 the leader announced; checked once `done` arrives.
@@ -37,7 +38,7 @@ struct follower {
   /// Leader of current_term this follower heard from, or no_server.
   server_id leader;
   /// The snapshot being received from `leader` in current_term, if any.
-  std::optional<snapshot_transfer> incoming = std::nullopt;
+  std::optional<incoming_snapshot> incoming = std::nullopt;
 };
 
 struct candidate {
@@ -48,6 +49,19 @@ struct candidate {
   /// The persist batch that makes this candidacy (term + self-vote)
   /// durable. Votes count only once it is durable.
   std::uint64_t self_vote_batch = 0;
+};
+
+/// A snapshot a leader is sending to one follower in chunks (§7, Figure
+/// 13), one chunk in flight at a time.
+struct outgoing_snapshot {
+  /// Which snapshot (its last_included). When the leader's own snapshot
+  /// changes, the transfer restarts with the new one at offset 0.
+  log_id last_included;
+  /// Offset of the next chunk to send (or of the chunk in flight); moves to
+  /// the follower's next_offset on each reply.
+  std::uint64_t offset = 0;
+  /// A chunk was sent and is not answered yet (a heartbeat resends it).
+  bool chunk_in_flight = false;
 };
 
 /// What a leader knows about one follower (Figure 2 nextIndex/matchIndex,
@@ -75,15 +89,8 @@ struct progress {
   bool probe_sent = false;
   /// replicate mode: last index of each unacknowledged AppendEntries sent.
   std::deque<index_t> inflight;
-  /// snapshot mode: the snapshot being sent (its last_included). When the
-  /// leader's own snapshot changes, the transfer restarts at offset 0.
-  log_id snapshot;
-  /// snapshot mode: offset of the next chunk to send (or of the chunk in
-  /// flight); moves to the follower's next_offset on each reply.
-  std::uint64_t snapshot_offset = 0;
-  /// snapshot mode: a chunk was sent and is not answered yet (resent on
-  /// the next heartbeat).
-  bool chunk_sent = false;
+  /// snapshot mode: the transfer in progress.
+  outgoing_snapshot outgoing;
   /// ReadIndex (thesis §6.4): highest read round (leader::read_seq) this
   /// follower echoed in an AppendEntries reply of the leader's term --
   /// success or rejection: either proves it still accepted this leader
