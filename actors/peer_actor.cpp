@@ -17,7 +17,7 @@ namespace raft::actors {
 namespace {
 
 /// An overload set for std::visit with no catch-all: a new rpc_message
-/// alternative breaks the build here (STYLE habit 8).
+/// alternative breaks the build here (docs/architecture.md §3.4).
 template <class... Fs>
 struct overload : Fs... {
   using Fs::operator()...;

@@ -1,7 +1,7 @@
 // peer_actor -- one Raft server as a CAF actor: a thin shell around
-// raft::core::node (STYLE habits 2 and 7). Every handler feeds one input to
-// the core and then drains the core's output; the actor itself knows no Raft
-// rule (no role, no term logic, no ordering decisions).
+// raft::core::node (docs/architecture.md §2.1, §3.2). Every handler feeds
+// one input to the core and then drains the core's output; the actor itself
+// knows no Raft rule (no role, no term logic, no ordering decisions).
 //
 // Lifecycle (the only use of behavior changes, and done with request/await):
 // 1. loading: the peer asks its persister for the durable state with

@@ -1,6 +1,6 @@
-// state_machine_actor -- the client-facing actor of a node (DESIGN.md §1,
-// STYLE habit 9): applies committed entries to the user's state machine and
-// answers the clients that submitted them.
+// state_machine_actor -- the client-facing actor of a node
+// (docs/architecture.md §2.4): applies committed entries to the user's state
+// machine and answers the clients that submitted them.
 //
 // Protocol:
 //   (register_atom, caf::actor peer)  sets the peer that proposals go to

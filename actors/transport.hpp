@@ -11,7 +11,7 @@
 //       `to` is unknown (or its peer is gone).
 //   (caf::get_atom, status_atom) -> (uint64_t delivered, uint64_t dropped)
 //
-// Handles and shutdown (CAF-0.17-NOTES.md §5): the transport holds strong
+// Handles and shutdown (docs/architecture.md §9): the transport holds strong
 // handles to the registered peers, and the peers hold one to the transport.
 // That cycle cannot keep anything alive past a stop: the transport monitors
 // every registered peer and forgets it when it goes down, and a peer's

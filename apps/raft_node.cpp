@@ -1,6 +1,7 @@
 // raft-node: one Raft node of the replicated KV service per process
-// (DESIGN.md §6, issue 6). It opens its data directory (disk_store),
-// publishes one endpoint actor on its own port (actors/net/endpoint_actor),
+// (docs/architecture.md §7, issue 6). It opens its data directory
+// (disk_store), publishes one endpoint actor on its own port
+// (actors/net/endpoint_actor),
 // dials the other members through a remote_transport, and runs the node
 // (peer, timer, persister, kv_state_machine) until SIGTERM or SIGINT.
 //
@@ -59,7 +60,7 @@ struct node_flags {
   std::int64_t max_raft_state = -1;
   bool read_index = false;
   /// CAF scheduler: "sharing" (default; lowest loopback latency on a small
-  /// box, CAF-0.17-NOTES.md §10) or "stealing", and its thread count.
+  /// box, docs/architecture.md §9) or "stealing", and its thread count.
   std::string scheduler_policy = "sharing";
   int scheduler_threads = 2;
 };
@@ -295,12 +296,12 @@ struct node_config : caf::actor_system_config {
   explicit node_config(const node_flags& f) {
     load<caf::io::middleman>();
     raft::register_types(*this);
-    // Hung peers are detected (CAF-0.17-NOTES.md §6): a down_msg about
+    // Hung peers are detected (docs/architecture.md §7.3): a down_msg about
     // 0.7-1.1 s after a peer stops answering.
     set("middleman.heartbeat-interval", caf::timespan{100ms});
     set("middleman.connection-timeout", caf::timespan{1000ms});
     // Latency: the default work-stealing scheduler adds ~200 us per
-    // loopback round trip on a 2-core box (CAF-0.17-NOTES.md §10).
+    // loopback round trip on a 2-core box (docs/architecture.md §9).
     set("scheduler.policy", f.scheduler_policy == "stealing"
                               ? caf::atom("stealing")
                               : caf::atom("sharing"));

@@ -64,7 +64,8 @@ typename Inspector::result_type inspect(Inspector& f, peer_status& x) {
            x.snapshot);
 }
 
-/// Client-visible failures (DESIGN.md §7). Each says whether a retry is safe.
+/// Client-visible failures (docs/architecture.md §10). Each says whether a
+/// retry is safe.
 enum class errc : std::uint8_t {
   none = 0,
   /// This peer is not the leader; retry at the hint. Safe to retry.

@@ -198,7 +198,7 @@ typename Inspector::result_type inspect(Inspector& f,
 }
 
 /// Every peer-to-peer message. Adding an alternative breaks the build at
-/// every exhaustive visit (STYLE habit 8) -- intended.
+/// every exhaustive visit (docs/architecture.md §3.4) -- intended.
 using rpc_message
   = std::variant<request_vote, request_vote_reply, append_entries,
                  append_entries_reply, install_snapshot,

@@ -1,7 +1,8 @@
-// raft::persistence::format -- the on-disk format of disk_store (DESIGN.md
-// §4), and the pure functions that encode, decode and scan it. No I/O here:
-// disk_store (reads, writes, recovery) and inspect_directory (read-only) both
-// build on these functions. Also specified in docs/storage-format.md.
+// raft::persistence::format -- the on-disk format of disk_store (one data
+// directory per node), and the pure functions that encode, decode and scan
+// it. No I/O here: disk_store (reads, writes, recovery) and
+// inspect_directory (read-only) both build on these functions. Also
+// specified in docs/storage-format.md.
 //
 // A data directory holds (all integers little-endian):
 //

@@ -1,6 +1,6 @@
 // raft::persistence::disk_store -- the durable store: one data directory per
 // node, a segmented append-only log and an atomically replaced hard state
-// (DESIGN.md §4). The on-disk format is specified in
+// (docs/architecture.md §6). The on-disk format is specified in
 // persistence/disk_format.hpp and docs/storage-format.md; in short:
 //
 //   IDENTITY    magic, format version 1, cluster id, node id, CRC (text)
@@ -29,10 +29,10 @@
 // is durable. Every batch staged by write() since the last sync() shares that
 // one sync (group commit).
 //
-// Failure policy (STYLE.md habit 11): a failed write or fsync is not retried.
-// sync() throws store_error and the store is poisoned: every later call
-// throws. Before throwing, the segments touched by the failed append are cut
-// back (best effort) to their size before it, so that a restart in this
+// Failure policy (docs/architecture.md §10): a failed write or fsync is not
+// retried. sync() throws store_error and the store is poisoned: every later
+// call throws. Before throwing, the segments touched by the failed append are
+// cut back (best effort) to their size before it, so that a restart in this
 // process does not read back an entry that was never acknowledged.
 //
 // Recovery (open): a torn tail of the last segment is truncated and reported

@@ -1,5 +1,5 @@
 // raft::persistence::file_system -- the file-operations seam of the disk
-// store (DESIGN.md §4, STYLE.md "file.hpp: the fault-injection seam").
+// store (docs/architecture.md §6), where tests inject faults.
 //
 // Every byte the disk store reads or writes, every fsync and every directory
 // change goes through this interface, so a test can replace the real

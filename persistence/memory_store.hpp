@@ -1,6 +1,6 @@
 // raft::persistence::memory_store -- the in-memory store of simulations and
-// tests (DESIGN.md §4: "a memory store with the same interface serves the
-// simulated tests; it can lose unsynced data on a simulated crash").
+// tests (docs/architecture.md §6): the store interface (store.hpp) in
+// memory; a simulated crash loses what was not synced.
 //
 // Two layers, like a file and its page cache:
 // - the *durable* state: what the last completed sync() covered. load(),

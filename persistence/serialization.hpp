@@ -1,5 +1,5 @@
 // Boost.Serialization support for the message types the disk store writes
-// (CAF-0.17-NOTES.md §7): non-intrusive serialize() free functions, so one
+// (docs/storage-format.md): non-intrusive serialize() free functions, so one
 // struct serves both CAF (inspect) and Boost. Used with
 // binary_[io]archive(stream, boost::archive::no_header): one archive per log
 // record, see persistence/disk_format.hpp.

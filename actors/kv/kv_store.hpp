@@ -1,8 +1,8 @@
 // raft::kv -- the replicated key-value store as a pure, deterministic
-// transition (STYLE habit 9): apply(state, command, index) -> reply, where
-// the state is mutated in place. Same state + same command + same index +
-// same limits = same new state and same reply, on every replica. No clock,
-// no randomness, no I/O, no unordered containers.
+// transition (docs/architecture.md §2.4): apply(state, command, index) ->
+// reply, where the state is mutated in place. Same state + same command +
+// same index + same limits = same new state and same reply, on every
+// replica. No clock, no randomness, no I/O, no unordered containers.
 //
 // Semantics (error == none unless stated):
 //   get k            found = ok = k present; value = its value (or "").

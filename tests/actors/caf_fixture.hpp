@@ -1,7 +1,7 @@
-// Shared pieces of the actor tests (STYLE habit 15): an actor system on
-// CAF's deterministic test_coordinator, and small fake actors that record
-// what they receive into shared vectors the test reads directly (everything
-// runs on the test thread under the test_coordinator).
+// Shared pieces of the actor tests (docs/architecture.md §8.3): an actor
+// system on CAF's deterministic test_coordinator, and small fake actors that
+// record what they receive into shared vectors the test reads directly
+// (everything runs on the test thread under the test_coordinator).
 #pragma once
 
 #include <chrono>

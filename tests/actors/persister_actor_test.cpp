@@ -1,5 +1,5 @@
-// persister_actor: load, group commit (one sync per mailbox drain, STYLE
-// habit 10), ordered acknowledgements, and loud failure.
+// persister_actor: load, group commit (one sync per mailbox drain,
+// docs/architecture.md §2.3), ordered acknowledgements, and loud failure.
 #include <catch2/catch.hpp>
 
 #include <cerrno>

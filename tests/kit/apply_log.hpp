@@ -1,7 +1,8 @@
 // raft::testing::apply_log -- the tester's copy of what every server has
 // applied (config.go logs[i], lastApplied[i], applyErr[i], maxIndex), the
-// plain applier that fills it (RAFT-TEST-SUITE.md §1.8) and the snapshotting
-// applier of the 2D tests (config.go applierSnap, §1.9).
+// plain applier that fills it (config.go's applier, with its checkLogs
+// checks) and the snapshotting applier of the 2D tests (config.go
+// applierSnap); see docs/architecture.md §8.4.
 //
 // Thread safety: one mutex guards everything. Appliers run on the state
 // machine actors (CAF worker threads in real-time mode), readers on the test

@@ -1,7 +1,7 @@
 // raft::testing::cluster -- the 6.5840 Raft tester (config.go) on top of
 // caf-raft: N nodes in one actor system behind a simulated network actor
-// (network_actor.hpp). The contract is DESIGN.md §5; the semantics are those
-// of config.go as RAFT-TEST-SUITE.md §1 describes them:
+// (network_actor.hpp). The contract is docs/architecture.md §8.4-§8.7; the
+// semantics are those of the 6.5840 config.go:
 //
 // - server numbers are 0..n-1; server i is raft server_id i + 1;
 // - crash(i) = disconnect, detach the instance from the network, stop it,

@@ -1,5 +1,6 @@
-// The checks of config.go (RAFT-TEST-SUITE.md §1.7), step by step. Time is
-// the cluster's own (sleep/now), so they run unchanged in both clock modes.
+// The checks of the 6.5840 config.go (docs/architecture.md §8.4), step by
+// step. Time is the cluster's own (sleep/now), so they run unchanged in
+// both clock modes.
 #include <cerrno>
 #include <cstdlib>
 #include <map>

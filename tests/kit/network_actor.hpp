@@ -1,6 +1,6 @@
 // raft::testing::network_actor -- the simulated network of a test cluster:
 // the `transport` of every node, with the semantics of the 6.5840 labrpc
-// network as config.go uses it (RAFT-TEST-SUITE.md §2, §1.5, §1.6).
+// network as config.go uses it (docs/architecture.md §8.5, §8.6).
 //
 // What it carries: the one-way Raft messages of our peers, as triples
 // (server_id from, server_id to, <message>). request_vote and append_entries

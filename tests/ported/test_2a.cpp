@@ -1,5 +1,5 @@
 // 6.5840 (2023) Lab 2A, leader election: src/raft/test_test.go ported step
-// by step onto raft::testing::cluster (RAFT-TEST-SUITE.md §4, 2A). Same
+// by step onto raft::testing::cluster (docs/architecture.md §8.9). Same
 // steps, same numbers, same checks; RaftElectionTimeout is 1000 ms. Each
 // body runs once per seed (for_each_run: make_config, begin, body, end).
 #include <catch2/catch.hpp>

@@ -1,5 +1,5 @@
 // 6.5840 (2023) Lab 2B, log replication: src/raft/test_test.go ported step
-// by step onto raft::testing::cluster (RAFT-TEST-SUITE.md §4, 2B). Same
+// by step onto raft::testing::cluster (docs/architecture.md §8.9). Same
 // steps, same numbers, same checks. Go commands are ints; ours are their
 // decimal strings ("101"), random ones drawn from the run's seeded RNG.
 // Each body runs once per seed (for_each_run: make_config, begin, body, end).

@@ -1,5 +1,5 @@
 // 6.5840 (2023) Lab 2C, persistence: src/raft/test_test.go ported step by
-// step onto raft::testing::cluster (RAFT-TEST-SUITE.md §4, 2C). Same steps,
+// step onto raft::testing::cluster (docs/architecture.md §8.9). Same steps,
 // same numbers, same checks; RaftElectionTimeout is 1000 ms. Go commands
 // are ints; ours are their decimal strings, random ones drawn from the
 // run's seeded RNG. crash1(i) is cfg.crash(i) (only what was persisted

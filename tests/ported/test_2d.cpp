@@ -1,5 +1,5 @@
 // 6.5840 (2023) Lab 2D, log compaction: src/raft/test_test.go ported step
-// by step onto raft::testing::cluster (RAFT-TEST-SUITE.md §4, 2D). Same
+// by step onto raft::testing::cluster (docs/architecture.md §8.9). Same
 // steps, same numbers, same checks; every instance (make_config and each
 // start1) applies with the snapshotting applier (config.go applierSnap,
 // SnapShotInterval = 10; raft::testing::snapshot_applier). Go commands are

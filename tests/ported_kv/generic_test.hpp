@@ -1,5 +1,5 @@
-// 6.5840 kvraft GenericTest (src/kvraft/test_test.go, RAFT-TEST-SUITE.md
-// §6.2) on raft::testing::kv_cluster, and the helpers the kvraft tests
+// 6.5840 kvraft GenericTest (src/kvraft/test_test.go; docs/architecture.md
+// §8.9) on raft::testing::kv_cluster, and the helpers the kvraft tests
 // share. Go's goroutines are goroutines.hpp tasks; Go's atomics are plain
 // flags (one task runs at a time).
 #pragma once

@@ -1,6 +1,6 @@
 // 6.5840 (2023) Lab 3A, the fault-tolerant KV service without snapshots:
 // src/kvraft/test_test.go ported onto raft::testing::kv_cluster
-// (RAFT-TEST-SUITE.md §6.3). Same steps and numbers; every recorded history
+// (docs/architecture.md §8.9). Same steps and numbers; every recorded history
 // goes through the linearizability checker. TestSpeed3A keeps its meaning
 // -- operations complete faster than one per heartbeat interval, i.e. the
 // service does not wait for a heartbeat to commit -- measured on the

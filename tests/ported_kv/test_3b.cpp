@@ -1,6 +1,6 @@
 // 6.5840 (2023) Lab 3B, the KV service with snapshots (maxraftstate):
 // src/kvraft/test_test.go ported onto raft::testing::kv_cluster
-// (RAFT-TEST-SUITE.md §6.3). The byte bounds (LogSize <= 8 * maxraftstate,
+// (docs/architecture.md §8.9). The byte bounds (LogSize <= 8 * maxraftstate,
 // SnapshotSize <= 500) are kept as they are: our log encoding
 // (store::raft_state_size) and KV snapshot encoding (kv_snapshot.hpp) are
 // at least as compact as Go's gob for these tests' tiny commands.

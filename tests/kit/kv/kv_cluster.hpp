@@ -1,5 +1,5 @@
 // raft::testing::kv_cluster -- the 6.5840 kvraft tester (kvraft config.go,
-// RAFT-TEST-SUITE.md §6) on top of raft::testing::cluster: N nodes running
+// docs/architecture.md §8.8) on top of raft::testing::cluster: N nodes running
 // kv_state_machine (max_raft_state as kvraft's maxraftstate), clerks that
 // are real kv::client_actors talking through a simulated client network
 // (kv_network.hpp), partitions, crash and restart of servers, and a

@@ -1,5 +1,5 @@
 // raft::testing::kv_network -- the simulated network between KV clients and
-// KV servers (6.5840 kvraft config.go + labrpc, RAFT-TEST-SUITE.md §6.1):
+// KV servers (6.5840 kvraft config.go + labrpc, docs/architecture.md §8.8):
 // each clerk has its own endpoint to every server, enabled or not per
 // (client, server) pair (ConnectClient / partition), and the unreliable
 // mode drops and delays requests and replies as labrpc does. LongDelays is

@@ -1,7 +1,7 @@
 // raft::testing::lin::check -- is a KV history linearizable?
 //
 // The Wing & Gong (1993) search as improved by Lowe (2017) -- the algorithm
-// of porcupine, which the 6.5840 KV tests use (RAFT-TEST-SUITE.md §6.4):
+// of porcupine, which the 6.5840 KV tests use (docs/architecture.md §8.8):
 //   1. Split the history by key (locality: linearizable iff every key is).
 //   2. Per key, sort the call and return events by time, calls before
 //      returns on equal times (touching operations count as concurrent).

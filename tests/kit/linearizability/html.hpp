@@ -1,6 +1,6 @@
 // raft::testing::lin::write_html -- a picture of a checked history, for the
 // moment a test reports "history is not linearizable" (porcupine's
-// visualization, RAFT-TEST-SUITE.md §6.4, in our own form).
+// visualization, in our own form).
 //
 // One self-contained HTML file: inline CSS and a few lines of inline
 // JavaScript, nothing fetched from the network. Per key, a time line with one
