@@ -1,5 +1,5 @@
 # core_is_pure: fails when the Raft core (actors/core) reaches for I/O,
-# threads, clocks, CAF or Boost (STYLE habit 1, DESIGN section 2).
+# threads, clocks, CAF or Boost (docs/architecture.md §1 and §3).
 #
 #   cmake -DCORE_DIR=<path to actors/core> -P tests/check_core_pure.cmake
 #
@@ -87,6 +87,6 @@ list(LENGTH sources n_sources)
 if(violations)
   list(JOIN violations "\n  " text)
   message(FATAL_ERROR "core_is_pure: the core must stay free of CAF, Boost, "
-    "threads, clocks and files (STYLE habit 1); found:\n  ${text}")
+    "threads, clocks and files (docs/architecture.md §3); found:\n  ${text}")
 endif()
 message(STATUS "core_is_pure: ${n_sources} files in ${CORE_DIR} are pure")

@@ -1,7 +1,9 @@
-// Executable invariants of one Raft node (STYLE habit 6, after LogCabin's
-// Server/RaftConsensusInvariants.cc): `check` states facts that hold after
-// every input, `check_transition` facts about the change one input makes.
-// Tests call both after every step; a debug build of the shell may too.
+// Executable invariants of one Raft node (docs/architecture.md §3.6, after
+// LogCabin's Server/RaftConsensusInvariants.cc): `check` states facts that
+// hold after every input, `check_transition` facts about the change one
+// input makes. The core tests call both after every step; a build with
+// -DRAFT_CHECK_INVARIANTS=ON makes the peer actor call them after every
+// input too, so the simulated cluster tests check them on every node.
 //
 // Each function returns one human-readable string per violation; an empty
 // vector means every invariant holds. Cluster-wide properties (one leader per

@@ -1,7 +1,8 @@
 // Test harness for raft::core::node: one node under test plus a fake
 // persister that acknowledges batches only when the test says so, and
 // helpers that put the node into a role by feeding it messages, ticks and
-// acknowledgements (STYLE habit 13, after etcd's raft_paper_test.go).
+// acknowledgements (docs/architecture.md §8.1, after etcd's
+// raft_paper_test.go).
 //
 // After every input the harness checks, in addition to what the test asserts:
 // - core::check(node) and core::check_transition(before, node);
@@ -471,7 +472,7 @@ private:
   std::set<std::uint64_t> open_reads_;
 };
 
-// -- putting a node into a role (the one helper, STYLE habit 13) -------------
+// -- putting a node into a role (one helper for every role) ------------------
 
 inline const char* role_name(raft::role r) {
   switch (r) {

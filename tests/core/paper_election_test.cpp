@@ -1,6 +1,7 @@
 // The election rules of the Raft paper (§5.1, §5.2, §5.4.1) and their
 // durability side, one sentence per TEST_CASE, run once per role where the
-// sentence applies to several (STYLE habit 13; cf. etcd raft_paper_test.go).
+// sentence applies to several (docs/architecture.md §8.1; cf. etcd's
+// raft_paper_test.go).
 // Each test asserts on the node's whole output as transcript lines
 // (messages/to_string.cpp); the harness checks invariants and durability
 // after every input (core_harness.hpp).

@@ -1,6 +1,7 @@
 // The log replication rules of the Raft paper (§5.3, §5.4.2) and their
 // durability side, one sentence per TEST_CASE, tables where the sentence has
-// cases (STYLE habit 13). Assertions are on whole outputs as transcript lines.
+// cases (docs/architecture.md §8.1). Assertions are on whole outputs as
+// transcript lines.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -33,7 +34,7 @@ TEST_CASE("paper 5.3: a follower refuses entries whose predecessor it lacks "
   // "If the follower does not find an entry in its log with the same index
   // and term, then it refuses the new entries." With the fast backup
   // fields: XTerm = term of the conflicting entry, XIndex = first index of
-  // that term, XLen = last index + 1 (DESIGN.md §2).
+  // that term, XLen = last index + 1 (docs/architecture.md §5.1).
   struct row {
     const char* what;
     log_id prev;
@@ -401,7 +402,7 @@ TEST_CASE("durability: a late ack of an overwritten batch does not make the "
 TEST_CASE("paper 5.3: fast backup -- the leader jumps next_index by XTerm, "
           "XIndex and XLen",
           "[paper-5.3]") {
-  // DESIGN.md §2: no entry with XTerm -> next = XIndex; has XTerm -> one
+  // docs/architecture.md §5.1: no entry with XTerm -> next = XIndex; has XTerm -> one
   // past its last entry of XTerm; follower log too short -> next = XLen.
   struct row {
     const char* what;

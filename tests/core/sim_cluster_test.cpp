@@ -1,5 +1,5 @@
-// Randomized, seeded simulations of whole clusters of core::node (STYLE habit
-// 14). Every input is followed by the single-node invariants, the durability
+// Randomized, seeded simulations of whole clusters of core::node
+// (docs/architecture.md §8.2). Every input is followed by the single-node invariants, the durability
 // check on outgoing messages and the cluster safety checks; every run ends
 // by healing all faults and requiring a new command to reach every server.
 //

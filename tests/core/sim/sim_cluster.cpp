@@ -341,7 +341,8 @@ void cluster::maybe_snapshot(member& m) {
 
 void cluster::check_durable(const member& m, const envelope& env) {
   // Figure 2: "Updated on stable storage before responding to RPCs";
-  // DESIGN.md §2: a candidate asks for votes only once its vote is durable.
+  // docs/architecture.md §4.1: a candidate asks for votes only once its vote
+  // is durable.
   const auto& hard = m.disk.hard;
   auto who = "durability: server " + to_string(m.id) + " sent "
              + to_string(env) + " but its disk holds " + to_string(hard)

@@ -1,4 +1,5 @@
-// A deterministic in-memory Raft cluster of core::node (STYLE habit 14):
+// A deterministic in-memory Raft cluster of core::node (docs/architecture.md
+// §8.2):
 // a seeded network (sim_network.hpp), a fake persister per server that
 // acknowledges batches after a random delay and can lose unacknowledged
 // writes in a crash, and checks after EVERY input:

@@ -1,5 +1,5 @@
 // A deterministic, fault-injecting network for the core simulation
-// (STYLE habit 14, after etcd raft_test.go `network` and Scylla's
+// (docs/architecture.md §8.2, after etcd raft_test.go `network` and Scylla's
 // randomized_nemesis_test min-heap network).
 //
 // Messages are delivered in order of logical delivery time (milliseconds)
