@@ -400,15 +400,8 @@ std::vector<std::string> disk_store::compact_log() {
            && segments_[d + 1].first <= base_.index.next())
       ++d;
   for (std::size_t k = 0; k < d; ++k) {
-    auto& s = segments_[k];
-    op_file_ = s.name;
-    if (s.fd >= 0) {
-      fs_->close(s.fd);
-      s.fd = -1;
-    }
-    fs_->unlink(path(s.name));
-    do_fsync_dir();
-    removed.push_back(s.name);
+    remove_segment_file(segments_[k]);
+    removed.push_back(segments_[k].name);
   }
   segments_.erase(segments_.begin(),
                   segments_.begin() + static_cast<std::ptrdiff_t>(d));
@@ -426,15 +419,8 @@ std::vector<std::string> disk_store::drop_log() {
   // prefix of the old log, which still holds base.index with its old term
   // whenever it holds anything after base -- recovery then drops it too.
   while (!segments_.empty()) {
-    auto& s = segments_.back();
-    op_file_ = s.name;
-    if (s.fd >= 0) {
-      fs_->close(s.fd);
-      s.fd = -1;
-    }
-    fs_->unlink(path(s.name));
-    do_fsync_dir();
-    removed.push_back(s.name);
+    remove_segment_file(segments_.back());
+    removed.push_back(segments_.back().name);
     segments_.pop_back();
   }
   return removed;
@@ -450,24 +436,16 @@ void disk_store::truncate_log(index_t from) {
   // Later segments go newest first, each unlink durable before the next, so
   // a crash in between leaves a contiguous log.
   while (segments_.size() > seg + 1) {
-    auto& s = segments_.back();
-    op_file_ = s.name;
-    fs_->close(s.fd);
-    s.fd = -1;
-    fs_->unlink(path(s.name));
-    do_fsync_dir();
+    remove_segment_file(segments_.back());
     segments_.pop_back();
   }
   auto& s = segments_[seg];
-  op_file_ = s.name;
   if (offset == format::segment_header_bytes) {
     // The cut is at the segment's first record: drop the whole file.
-    fs_->close(s.fd);
-    s.fd = -1;
-    fs_->unlink(path(s.name));
-    do_fsync_dir();
+    remove_segment_file(s);
     segments_.pop_back();
   } else {
+    op_file_ = s.name;
     fs_->ftruncate(s.fd, offset);
     do_fsync(s.fd); // durable before anything is appended behind it
     s.bytes = offset;
@@ -476,6 +454,16 @@ void disk_store::truncate_log(index_t from) {
     record_bytes_ -= positions_[i].record.bytes;
   positions_.resize(k);
   entries_.resize(k);
+}
+
+void disk_store::remove_segment_file(segment& s) {
+  op_file_ = s.name;
+  if (s.fd >= 0) {
+    fs_->close(s.fd);
+    s.fd = -1;
+  }
+  fs_->unlink(path(s.name));
+  do_fsync_dir();
 }
 
 void disk_store::append_log(const log_entries& es) {

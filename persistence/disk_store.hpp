@@ -214,6 +214,10 @@ private:
   /// unlinked names.
   std::vector<std::string> drop_log();
   void truncate_log(index_t from);
+  /// Closes `s` (when open) and unlinks its file, durably: the directory is
+  /// fsynced before it returns, so the next unlink cannot overtake it. The
+  /// caller takes `s` out of segments_.
+  void remove_segment_file(segment& s);
   void append_log(const log_entries& es);
   void rollback_appends() noexcept;
 

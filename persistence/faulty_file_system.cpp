@@ -14,7 +14,7 @@ namespace {
 } // namespace
 
 faulty_file_system::faulty_file_system(std::shared_ptr<file_system> inner)
-  : inner_(inner ? std::move(inner) : default_file_system()) {}
+  : forwarding_file_system(std::move(inner)) {}
 
 void faulty_file_system::inject(op which, std::uint64_t nth, int err,
                                 bool sticky, bool partial) {
@@ -58,11 +58,7 @@ int faulty_file_system::open(const std::string& path, open_mode mode) {
   if (mode == open_mode::create || mode == open_mode::create_truncate)
     if (auto err = check(op::any_mutation, false))
       injected(err, "open " + path);
-  return inner_->open(path, mode);
-}
-
-void faulty_file_system::close(int fd) noexcept {
-  inner_->close(fd);
+  return inner().open(path, mode);
 }
 
 void faulty_file_system::pwrite(int fd, const void* data, std::size_t n,
@@ -74,75 +70,53 @@ void faulty_file_system::pwrite(int fd, const void* data, std::size_t n,
       partial = fault_ && fault_->partial;
     }
     if (partial && n > 1)
-      inner_->pwrite(fd, data, n / 2, offset);
+      inner().pwrite(fd, data, n / 2, offset);
     injected(err, "write fd " + std::to_string(fd));
   }
-  inner_->pwrite(fd, data, n, offset);
-}
-
-std::size_t faulty_file_system::pread(int fd, void* data, std::size_t n,
-                                      std::uint64_t offset) {
-  return inner_->pread(fd, data, n, offset);
-}
-
-std::uint64_t faulty_file_system::file_size(int fd) {
-  return inner_->file_size(fd);
+  inner().pwrite(fd, data, n, offset);
 }
 
 void faulty_file_system::fsync(int fd) {
   if (auto err = check(op::sync, true))
     injected(err, "fsync fd " + std::to_string(fd));
-  inner_->fsync(fd);
+  inner().fsync(fd);
 }
 
 void faulty_file_system::fdatasync(int fd) {
   if (auto err = check(op::sync, true))
     injected(err, "fdatasync fd " + std::to_string(fd));
-  inner_->fdatasync(fd);
+  inner().fdatasync(fd);
 }
 
 void faulty_file_system::ftruncate(int fd, std::uint64_t size) {
   if (auto err = check(op::write, true))
     injected(err, "ftruncate fd " + std::to_string(fd));
-  inner_->ftruncate(fd, size);
-}
-
-bool faulty_file_system::try_lock(int fd) {
-  return inner_->try_lock(fd);
+  inner().ftruncate(fd, size);
 }
 
 void faulty_file_system::rename(const std::string& from,
                                 const std::string& to) {
   if (auto err = check(op::any_mutation, false))
     injected(err, "rename " + from);
-  inner_->rename(from, to);
+  inner().rename(from, to);
 }
 
 void faulty_file_system::unlink(const std::string& path) {
   if (auto err = check(op::any_mutation, false))
     injected(err, "unlink " + path);
-  inner_->unlink(path);
+  inner().unlink(path);
 }
 
 bool faulty_file_system::mkdir(const std::string& path) {
   if (auto err = check(op::any_mutation, false))
     injected(err, "mkdir " + path);
-  return inner_->mkdir(path);
-}
-
-std::vector<std::string>
-faulty_file_system::list_directory(const std::string& dir) {
-  return inner_->list_directory(dir);
-}
-
-bool faulty_file_system::exists(const std::string& path) {
-  return inner_->exists(path);
+  return inner().mkdir(path);
 }
 
 void faulty_file_system::fsync_directory(const std::string& dir) {
   if (auto err = check(op::sync, true))
     injected(err, "fsync directory " + dir);
-  inner_->fsync_directory(dir);
+  inner().fsync_directory(dir);
 }
 
 } // namespace raft::persistence

@@ -18,7 +18,9 @@
 
 namespace raft::persistence {
 
-class faulty_file_system : public file_system {
+/// Passes every call on to the inner file_system, except those an injected
+/// fault fails: the calls overridden below.
+class faulty_file_system : public forwarding_file_system {
 public:
   /// Which calls a fault applies to.
   enum class op {
@@ -47,22 +49,17 @@ public:
   /// Number of failures injected so far.
   std::uint64_t failures() const;
 
+  // -- the calls a fault can fail (see op); the others are forwarded ----------
+
   int open(const std::string& path, open_mode mode) override;
-  void close(int fd) noexcept override;
   void pwrite(int fd, const void* data, std::size_t n,
               std::uint64_t offset) override;
-  std::size_t pread(int fd, void* data, std::size_t n,
-                    std::uint64_t offset) override;
-  std::uint64_t file_size(int fd) override;
   void fsync(int fd) override;
   void fdatasync(int fd) override;
   void ftruncate(int fd, std::uint64_t size) override;
-  bool try_lock(int fd) override;
   void rename(const std::string& from, const std::string& to) override;
   void unlink(const std::string& path) override;
   bool mkdir(const std::string& path) override;
-  std::vector<std::string> list_directory(const std::string& dir) override;
-  bool exists(const std::string& path) override;
   void fsync_directory(const std::string& dir) override;
 
 private:
@@ -80,7 +77,6 @@ private:
   /// Returns the errno to fail the current call of kind `kind` with, or 0.
   int check(op kind, bool is_write_or_sync);
 
-  std::shared_ptr<file_system> inner_;
   mutable std::mutex mtx_;
   std::optional<fault> fault_;
   std::uint64_t failures_ = 0;

@@ -210,4 +210,9 @@ std::shared_ptr<file_system> default_file_system() {
   return fs;
 }
 
+forwarding_file_system::forwarding_file_system(
+  std::shared_ptr<file_system> inner)
+  : inner_(inner ? std::move(inner) : default_file_system()) {
+}
+
 } // namespace raft::persistence

@@ -6,6 +6,8 @@
 // filesystem:
 // - posix_file_system (here): the real syscalls, EINTR-safe, short reads and
 //   writes looped; every failure throws io_error naming the path and errno.
+// - forwarding_file_system (here): passes every call on to another
+//   file_system; the base of decorators, which override only what they change.
 // - faulty_file_system (faulty_file_system.hpp): wraps another file_system
 //   and injects EIO / ENOSPC on the Nth write or sync.
 // - sim_file_system (sim_file_system.hpp): in memory, models a page cache and
@@ -138,5 +140,55 @@ public:
 
 /// The process-wide posix_file_system (what a nullptr file_system means).
 std::shared_ptr<file_system> default_file_system();
+
+/// A file_system that passes every call on, unchanged, to another one (the
+/// inner file_system). A decorator derives from it and overrides only the
+/// calls it changes; those reach the inner file_system through inner().
+class forwarding_file_system : public file_system {
+public:
+  /// Forwards to `inner` (nullptr: the real filesystem).
+  explicit forwarding_file_system(std::shared_ptr<file_system> inner);
+
+  int open(const std::string& path, open_mode mode) override {
+    return inner_->open(path, mode);
+  }
+  void close(int fd) noexcept override { inner_->close(fd); }
+  void pwrite(int fd, const void* data, std::size_t n,
+              std::uint64_t offset) override {
+    inner_->pwrite(fd, data, n, offset);
+  }
+  std::size_t pread(int fd, void* data, std::size_t n,
+                    std::uint64_t offset) override {
+    return inner_->pread(fd, data, n, offset);
+  }
+  std::uint64_t file_size(int fd) override { return inner_->file_size(fd); }
+  void fsync(int fd) override { inner_->fsync(fd); }
+  void fdatasync(int fd) override { inner_->fdatasync(fd); }
+  void ftruncate(int fd, std::uint64_t size) override {
+    inner_->ftruncate(fd, size);
+  }
+  bool try_lock(int fd) override { return inner_->try_lock(fd); }
+  void rename(const std::string& from, const std::string& to) override {
+    inner_->rename(from, to);
+  }
+  void unlink(const std::string& path) override { inner_->unlink(path); }
+  bool mkdir(const std::string& path) override { return inner_->mkdir(path); }
+  std::vector<std::string> list_directory(const std::string& dir) override {
+    return inner_->list_directory(dir);
+  }
+  bool exists(const std::string& path) override {
+    return inner_->exists(path);
+  }
+  void fsync_directory(const std::string& dir) override {
+    inner_->fsync_directory(dir);
+  }
+
+protected:
+  /// The file_system every call goes on to. Never null.
+  file_system& inner() const { return *inner_; }
+
+private:
+  std::shared_ptr<file_system> inner_;
+};
 
 } // namespace raft::persistence

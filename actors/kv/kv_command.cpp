@@ -15,17 +15,10 @@ constexpr std::uint8_t cmd_value_bit = 0x10;
 constexpr std::uint8_t cmd_expected_bit = 0x20;
 constexpr std::uint8_t cmd_reserved = 0xc0;
 
-// Bits of the reply's flags byte.
-constexpr std::uint8_t found_bit = 0x01;
-constexpr std::uint8_t ok_bit = 0x02;
+// The reply's own bit of the outcome's flags byte (wire::put_outcome).
 constexpr std::uint8_t reply_value_bit = 0x04;
-constexpr std::uint8_t reply_reserved = 0xf8;
 
 constexpr std::uint8_t max_op = static_cast<std::uint8_t>(op::open);
-constexpr std::uint8_t max_errc
-  = static_cast<std::uint8_t>(raft::errc::bad_request);
-constexpr std::uint8_t max_reason
-  = static_cast<std::uint8_t>(reason::session_expired);
 
 /// Reads an optional non-empty string: absent when !present; a present but
 /// empty string is non-canonical and rejected.
@@ -144,16 +137,8 @@ std::string encode(const reply& r) {
   std::string out;
   out.reserve(4 + wire::varint_size(r.value.size()) + r.value.size());
   wire::put_byte(out, codec_version);
-  wire::put_byte(out, static_cast<std::uint8_t>(r.error));
-  wire::put_byte(out, static_cast<std::uint8_t>(r.why));
-  std::uint8_t flags = 0;
-  if (r.found)
-    flags |= found_bit;
-  if (r.ok)
-    flags |= ok_bit;
-  if (!r.value.empty())
-    flags |= reply_value_bit;
-  wire::put_byte(out, flags);
+  wire::put_outcome(out, r,
+                    r.value.empty() ? std::uint8_t{0} : reply_value_bit);
   if (!r.value.empty())
     wire::put_string(out, r.value);
   return out;
@@ -163,19 +148,11 @@ std::optional<reply> decode_reply(std::string_view bytes) noexcept {
   try {
     wire::reader in{bytes};
     std::uint8_t version = 0;
-    std::uint8_t error = 0;
-    std::uint8_t why = 0;
     std::uint8_t flags = 0;
-    if (!in.get_byte(version) || version != codec_version
-        || !in.get_byte(error) || error > max_errc || !in.get_byte(why)
-        || why > max_reason || !in.get_byte(flags)
-        || (flags & reply_reserved) != 0)
-      return std::nullopt;
     reply r;
-    r.error = static_cast<raft::errc>(error);
-    r.why = static_cast<reason>(why);
-    r.found = (flags & found_bit) != 0;
-    r.ok = (flags & ok_bit) != 0;
+    if (!in.get_byte(version) || version != codec_version
+        || !wire::get_outcome(in, r, reply_value_bit, flags))
+      return std::nullopt;
     if (!get_optional(in, (flags & reply_value_bit) != 0, r.value)
         || !in.at_end())
       return std::nullopt;

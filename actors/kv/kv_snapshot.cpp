@@ -9,33 +9,22 @@ namespace {
 
 constexpr std::uint8_t magic0 = 'K';
 constexpr std::uint8_t magic1 = 'V';
-constexpr std::uint8_t found_bit = 0x01;
-constexpr std::uint8_t ok_bit = 0x02;
-constexpr std::uint8_t reserved_bits = 0xfc;
 
 bool get_session(wire::reader& in, index_t state_index, session& s) {
   std::uint64_t index = 0;
   std::uint8_t kind = 0;
-  std::uint8_t error = 0;
-  std::uint8_t why = 0;
-  std::uint8_t flags = 0;
+  std::uint8_t no_flags = 0;
   // last_seq 0 iff the session has run nothing since its open (kind open).
   if (!in.get_varint(s.last_seq) || !in.get_varint(index)
       || index > state_index.value || !in.get_byte(kind)
       || kind > static_cast<std::uint8_t>(op::open)
       || (s.last_seq == 0) != (kind == static_cast<std::uint8_t>(op::open))
-      || !in.get_byte(error)
-      || !in.get_byte(why)
-      || why > static_cast<std::uint8_t>(reason::session_expired)
-      || !in.get_byte(flags) || (flags & reserved_bits) != 0)
+      || !wire::get_outcome(in, s.last_reply, 0, no_flags))
     return false;
   s.last_index = index_t{index};
   s.kind = static_cast<op>(kind);
-  s.last_reply.why = static_cast<reason>(why);
-  s.last_reply.error = error_of(s.last_reply.why);
-  s.last_reply.found = (flags & found_bit) != 0;
-  s.last_reply.ok = (flags & ok_bit) != 0;
-  return static_cast<std::uint8_t>(s.last_reply.error) == error;
+  // The errc is redundant: it must be the one of the reason.
+  return s.last_reply.error == error_of(s.last_reply.why);
 }
 
 } // namespace
@@ -59,14 +48,7 @@ std::string encode_snapshot(const kv_state& st) {
     wire::put_varint(out, s.last_seq);
     wire::put_varint(out, s.last_index.value);
     wire::put_byte(out, static_cast<std::uint8_t>(s.kind));
-    wire::put_byte(out, static_cast<std::uint8_t>(s.last_reply.error));
-    wire::put_byte(out, static_cast<std::uint8_t>(s.last_reply.why));
-    std::uint8_t flags = 0;
-    if (s.last_reply.found)
-      flags |= found_bit;
-    if (s.last_reply.ok)
-      flags |= ok_bit;
-    wire::put_byte(out, flags);
+    wire::put_outcome(out, s.last_reply, 0);
   }
   return out;
 }

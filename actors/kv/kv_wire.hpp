@@ -1,6 +1,8 @@
 // raft::kv::wire -- the two primitives every KV encoding is built from:
-// unsigned LEB128 varints and length-prefixed byte strings. Internal to
-// raft_kv (kv_command.cpp, kv_snapshot.cpp); not part of the public API.
+// unsigned LEB128 varints and length-prefixed byte strings; and, built on
+// them, a reply's outcome, which both a reply and a snapshot's session
+// carry. Internal to raft_kv (kv_command.cpp, kv_snapshot.cpp); not part of
+// the public API.
 //
 // The reader never throws and never reads past its input: every get_*
 // returns false on truncated, overlong or otherwise non-canonical input, and
@@ -14,6 +16,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "actors/kv/kv_command.hpp"
 
 namespace raft::kv::wire {
 
@@ -100,5 +104,53 @@ private:
   std::string_view in_;
   std::size_t pos_ = 0;
 };
+
+// -- a reply's outcome --------------------------------------------------------
+//
+//   outcome := error:u8 (raft::errc)  reason:u8 (kv::reason)
+//              flags:u8 (bit 0 found, bit 1 ok; higher bits the caller's)
+
+/// Bits of the outcome's flags byte.
+inline constexpr std::uint8_t found_bit = 0x01;
+inline constexpr std::uint8_t ok_bit = 0x02;
+
+/// Appends r.error, r.why and the flags byte: found_bit, ok_bit and
+/// `more_flags` (bits above ok_bit, the caller's own).
+inline void put_outcome(std::string& out, const reply& r,
+                        std::uint8_t more_flags) {
+  put_byte(out, static_cast<std::uint8_t>(r.error));
+  put_byte(out, static_cast<std::uint8_t>(r.why));
+  std::uint8_t flags = more_flags;
+  if (r.found)
+    flags |= found_bit;
+  if (r.ok)
+    flags |= ok_bit;
+  put_byte(out, flags);
+}
+
+/// Reads what put_outcome() wrote into r.error, r.why, r.found and r.ok,
+/// and the caller's flag bits into `more_flags`. False on an unknown errc
+/// or reason, or a set flag bit outside found_bit, ok_bit and
+/// `allowed_flags`.
+inline bool get_outcome(reader& in, reply& r, std::uint8_t allowed_flags,
+                        std::uint8_t& more_flags) {
+  std::uint8_t error = 0;
+  std::uint8_t why = 0;
+  std::uint8_t flags = 0;
+  const auto known = static_cast<std::uint8_t>(found_bit | ok_bit
+                                               | allowed_flags);
+  if (!in.get_byte(error)
+      || error > static_cast<std::uint8_t>(raft::errc::bad_request)
+      || !in.get_byte(why)
+      || why > static_cast<std::uint8_t>(reason::session_expired)
+      || !in.get_byte(flags) || (flags & ~known) != 0)
+    return false;
+  r.error = static_cast<raft::errc>(error);
+  r.why = static_cast<reason>(why);
+  r.found = (flags & found_bit) != 0;
+  r.ok = (flags & ok_bit) != 0;
+  more_flags = static_cast<std::uint8_t>(flags & allowed_flags);
+  return true;
+}
 
 } // namespace raft::kv::wire

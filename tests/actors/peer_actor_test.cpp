@@ -47,6 +47,25 @@ struct peer_fixture : caf_fixture {
     return sys.spawn(peer_actor, pc);
   }
 
+  /// The peer of a single-member cluster (server 1, no transport), ticked
+  /// through two election timeouts with every persist acknowledged: it has
+  /// elected itself.
+  caf::actor spawn_lone_leader() {
+    peer_config pc;
+    pc.raft = make_config(1, 1);
+    pc.persister = persister;
+    pc.state_machine = machine;
+    auto peer = sys.spawn(peer_actor, pc);
+    sched.run();
+    for (int i = 0; i < 2 * pc.raft.election_ticks; ++i) {
+      self->send(peer, tick_atom::value);
+      sched.run();
+      self->send(persister, flush_atom::value);
+      sched.run();
+    }
+    return peer;
+  }
+
   /// A vote request from candidate 2 in term `term` with an empty log.
   static request_vote vote_request(std::uint64_t term) {
     return request_vote{term_t{term}, server_id{2}, index_t{0}, term_t{0}};
@@ -137,18 +156,7 @@ TEST_CASE_METHOD(peer_fixture,
 TEST_CASE_METHOD(peer_fixture,
                  "peer: a single-member cluster elects itself and commits",
                  "[peer][client]") {
-  peer_config pc;
-  pc.raft = make_config(1, 1);
-  pc.persister = persister;
-  pc.state_machine = machine;
-  auto peer = sys.spawn(peer_actor, pc);
-  sched.run();
-  for (int i = 0; i < 2 * pc.raft.election_ticks; ++i) {
-    self->send(peer, tick_atom::value);
-    sched.run();
-    self->send(persister, flush_atom::value);
-    sched.run();
-  }
+  auto peer = spawn_lone_leader();
   self->send(peer, caf::get_atom::value, status_atom::value);
   sched.run();
   REQUIRE(receive_now<peer_status>().role == role::leader);
@@ -239,18 +247,7 @@ TEST_CASE_METHOD(peer_fixture,
                  "peer: a lone leader answers a read after the entries "
                  "through its index",
                  "[peer][client][thesis-6.4]") {
-  peer_config pc;
-  pc.raft = make_config(1, 1);
-  pc.persister = persister;
-  pc.state_machine = machine;
-  auto peer = sys.spawn(peer_actor, pc);
-  sched.run();
-  for (int i = 0; i < 2 * pc.raft.election_ticks; ++i) {
-    self->send(peer, tick_atom::value);
-    sched.run();
-    self->send(persister, flush_atom::value);
-    sched.run();
-  }
+  auto peer = spawn_lone_leader();
   self->send(peer, propose_atom::value, std::string{"x"});
   sched.run();
   auto r = receive_now<propose_result>();

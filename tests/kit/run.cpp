@@ -27,24 +27,18 @@ void for_each_run(const run_plan& plan, const char* desc, int servers,
   for_each_run(plan, desc, shape, body);
 }
 
+std::string run_context(std::size_t run, std::size_t runs, const cluster& c) {
+  std::ostringstream ctx;
+  ctx << "run " << (run + 1) << "/" << runs << ", " << c.replay_hint();
+  return ctx.str();
+}
+
 void for_each_run(const run_plan& plan, const char* desc,
                   const cluster_options& shape,
                   const std::function<void(cluster&)>& body) {
-  auto runs = plan.seeds.size();
-  for (std::size_t run = 0; run < runs; ++run) {
-    cluster_options opts = shape;
-    opts.clock = plan.clock;
-    opts.storage = plan.storage;
-    opts.seed = plan.seeds[run];
-    cluster c{opts};
-    // Attached to every assertion of this run, failed or not.
-    std::ostringstream ctx;
-    ctx << "run " << (run + 1) << "/" << runs << ", " << c.replay_hint();
-    INFO(ctx.str());
-    c.begin(desc);
-    body(c);
-    c.end();
-  }
+  for_each_seed(plan, desc, shape, body, [](cluster& c) -> cluster& {
+    return c;
+  });
 }
 
 void for_each_run(const char* desc, int servers, bool unreliable,

@@ -3,9 +3,13 @@
 // fails inside the body is reported with the seed and how to replay it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "tests/kit/cluster.hpp"
 
@@ -45,5 +49,35 @@ void for_each_run(const run_plan& plan, const char* desc,
 /// for_each_run(command_line_plan(), desc, shape, body).
 void for_each_run(const char* desc, const cluster_options& shape,
                   const std::function<void(cluster&)>& body);
+
+/// "run <run + 1>/<runs>, <c's replay hint>": what every assertion of a
+/// run says about it.
+std::string run_context(std::size_t run, std::size_t runs, const cluster& c);
+
+/// The loop behind for_each_run and for_each_kv_run: once per seed of
+/// `plan`, a fresh `Cluster` made from `shape` (cluster_options or
+/// kv_cluster_options) with the plan's clock and storage and that seed;
+/// begin(desc) on its Raft tester `raft_of(c)`, `body(c)`, end(). Every
+/// assertion of a run carries its run_context().
+template <class Cluster, class Options, class RaftOf>
+void for_each_seed(const run_plan& plan, const char* desc,
+                   const Options& shape,
+                   const std::function<void(Cluster&)>& body,
+                   RaftOf raft_of) {
+  auto runs = plan.seeds.size();
+  for (std::size_t run = 0; run < runs; ++run) {
+    Options opts = shape;
+    opts.clock = plan.clock;
+    opts.storage = plan.storage;
+    opts.seed = plan.seeds[run];
+    Cluster c{opts};
+    cluster& raft = raft_of(c);
+    // Attached to every assertion of this run, failed or not.
+    INFO(run_context(run, runs, raft));
+    raft.begin(desc);
+    body(c);
+    raft.end();
+  }
+}
 
 } // namespace raft::testing

@@ -82,19 +82,26 @@ struct network_fixture {
     control(net_connect_atom::value, slot, on);
   }
 
-  /// `who` sends a request_vote from server `from` to server `to`.
+  /// `who` sends `times` request_votes from server `from` to server `to`,
+  /// running the network after each.
   void send_request(caf::scoped_actor& who, std::uint32_t from,
-                    std::uint32_t to) {
-    who->send(net, server_id{from}, server_id{to},
-              request_vote{term_t{1}, server_id{from}, index_t{0}, term_t{0}});
-    sched->run();
+                    std::uint32_t to, int times = 1) {
+    for (int i = 0; i < times; ++i) {
+      who->send(net, server_id{from}, server_id{to},
+                request_vote{term_t{1}, server_id{from}, index_t{0},
+                             term_t{0}});
+      sched->run();
+    }
   }
 
+  /// Like send_request(), with request_vote_replies.
   void send_reply(caf::scoped_actor& who, std::uint32_t from,
-                  std::uint32_t to) {
-    who->send(net, server_id{from}, server_id{to},
-              request_vote_reply{term_t{1}, true});
-    sched->run();
+                  std::uint32_t to, int times = 1) {
+    for (int i = 0; i < times; ++i) {
+      who->send(net, server_id{from}, server_id{to},
+                request_vote_reply{term_t{1}, true});
+      sched->run();
+    }
   }
 
   /// Advances virtual time by `d`, delivering what becomes due.
@@ -165,8 +172,7 @@ TEST_CASE("network: unreliable mode drops about 10 percent", "[kit]") {
   network_fixture f;
   f.control(net_reliable_atom::value, false);
   constexpr int n = 2000;
-  for (int i = 0; i < n; ++i)
-    f.send_request(*f.a, 1, 2);
+  f.send_request(*f.a, 1, 2, n);
   f.advance(26ms); // every request delay is 0-26 ms
   auto requests = f.received(*f.b);
   CHECK(requests > n * 85 / 100);
@@ -174,8 +180,7 @@ TEST_CASE("network: unreliable mode drops about 10 percent", "[kit]") {
   CHECK(f.stats->rpc_count(1) == static_cast<std::uint64_t>(requests));
   f.advance(10s);
   CHECK(f.received(*f.b) == 0);
-  for (int i = 0; i < n; ++i)
-    f.send_reply(*f.b, 2, 1);
+  f.send_reply(*f.b, 2, 1, n);
   auto replies = f.received(*f.a); // replies are not delayed
   CHECK(replies > n * 85 / 100);
   CHECK(replies < n * 95 / 100);
@@ -185,8 +190,7 @@ TEST_CASE("network: long reordering delays replies 200-2199 ms", "[kit]") {
   network_fixture f;
   f.control(net_reorder_atom::value, true);
   constexpr int n = 900;
-  for (int i = 0; i < n; ++i)
-    f.send_reply(*f.b, 2, 1);
+  f.send_reply(*f.b, 2, 1, n);
   auto immediate = f.received(*f.a);
   CHECK(immediate > n / 4);
   CHECK(immediate < n * 42 / 100);
@@ -198,8 +202,7 @@ TEST_CASE("network: long reordering delays replies 200-2199 ms", "[kit]") {
   f.send_request(*f.a, 1, 2);
   CHECK(f.received(*f.b) == 1);
   // A delayed reply to a server that restarted meanwhile is lost.
-  for (int i = 0; i < n; ++i)
-    f.send_reply(*f.b, 2, 1);
+  f.send_reply(*f.b, 2, 1, n);
   immediate = f.received(*f.a);
   f.attach(0, *f.c);
   f.advance(3s);

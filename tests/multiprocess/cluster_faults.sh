@@ -93,6 +93,32 @@ start_node() { # id
 
 ctl() { "$CTL" --cluster "$ENDPOINTS" "$@"; }
 
+await_new_leader() { # label verb: waits up to 15 s for a leader other
+  # than $LEADER; sets NEW to it and dt to the seconds that took
+  local t0
+  t0=$(now)
+  NEW=$(ctl --timeout-ms 15000 leader) || fail "$1: no new leader"
+  dt=$(since "$t0")
+  [ "$NEW" != "$LEADER" ] || fail "$1: $2 leader $LEADER still leads"
+}
+
+stop_all_nodes() { # label: SIGTERM every node; each must exit 0
+  local i rc
+  for i in $NODES; do kill -TERM "${PID[$i]}"; done
+  for i in $NODES; do
+    wait "${PID[$i]}"
+    rc=$?
+    [ $rc -eq 0 ] || fail "node $i: exit code $rc after $1"
+    unset "PID[$i]"
+  done
+}
+
+stop_extra() { # key name: SIGTERM the extra process PID[key]; it must exit 0
+  kill -TERM "${PID[$1]}"
+  wait "${PID[$1]}" || fail "$2 exit code $?"
+  unset "PID[$1]"
+}
+
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 
@@ -161,10 +187,7 @@ for round in 1 2; do
   LEADER=$(ctl --timeout-ms 15000 leader) || fail "round $round: no leader"
   kill -9 "${PID[$LEADER]}"
   wait "${PID[$LEADER]}" 2>/dev/null
-  t0=$(now)
-  NEW=$(ctl --timeout-ms 15000 leader) || fail "round $round: no new leader"
-  dt=$(since "$t0")
-  [ "$NEW" != "$LEADER" ] || fail "round $round: killed leader $LEADER still leads"
+  await_new_leader "round $round" killed
   FAILOVERS+=("$dt")
   echo "round $round: SIGKILL leader $LEADER -> new leader $NEW after $dt s"
   for k in 1 2 3 4 5; do put "r$round-k$k" "v$k-$RANDOM"; done
@@ -177,10 +200,7 @@ done
 # -- 2b. a hung leader: SIGSTOP, new leader, writes, SIGCONT ---------------------
 LEADER=$(ctl --timeout-ms 15000 leader) || fail "stop: no leader"
 kill -STOP "${PID[$LEADER]}"
-t0=$(now)
-NEW=$(ctl --timeout-ms 15000 leader) || fail "stop: no new leader"
-dt=$(since "$t0")
-[ "$NEW" != "$LEADER" ] || fail "stop: stopped leader $LEADER still leads"
+await_new_leader stop stopped
 STOPS+=("$dt")
 echo "stop: SIGSTOP leader $LEADER -> new leader $NEW after $dt s"
 for k in 1 2 3; do put "stop-k$k" "v$k-$RANDOM"; done
@@ -214,9 +234,7 @@ done
 grep -q "refused a message from $OUT to" "$WORK"/node*.log \
   || fail "no refusal log line"
 echo "outsider: $refused messages refused"
-kill -TERM "${PID[$OUT]}"
-wait "${PID[$OUT]}" || fail "outsider exit code $?"
-unset "PID[$OUT]"
+stop_extra "$OUT" outsider
 # ... and so is a member id carrying another cluster id (on the wire): node
 # 1's twin of cluster "other", on the outsider's port with its own data dir.
 TWIN_CLUSTER=$(echo "$CLUSTER" | sed "s/^1=127.0.0.1:[0-9]*/1=127.0.0.1:$(port $OUT)/")
@@ -232,9 +250,7 @@ done
 grep -q "of cluster 'other' (another cluster id)" "$WORK"/node*.log \
   || fail "the other cluster's messages were not refused"
 echo "twin of node 1 with cluster id 'other': refused"
-kill -TERM "${PID[twin]}"
-wait "${PID[twin]}" || fail "twin exit code $?"
-unset "PID[twin]"
+stop_extra twin twin
 ctl --timeout-ms 15000 leader >/dev/null || fail "no leader after the outsider"
 check_all_acked "after the outsider"
 
@@ -243,13 +259,7 @@ check_all_acked "after the outsider"
   --data-dir "$WORK/other" >"$WORK/node-port.log" 2>&1
 rc=$?
 [ $rc -eq 4 ] || fail "port in use: exit code $rc, expected 4"
-for i in $NODES; do kill -TERM "${PID[$i]}"; done
-for i in $NODES; do
-  wait "${PID[$i]}"
-  rc=$?
-  [ $rc -eq 0 ] || fail "node $i: exit code $rc after SIGTERM"
-  unset "PID[$i]"
-done
+stop_all_nodes SIGTERM
 echo "SIGTERM: all $N nodes exited 0"
 "$NODE" --id 2 --cluster "$CLUSTER" --data-dir "$WORK/data1" \
   >"$WORK/node-dir.log" 2>&1
@@ -267,13 +277,7 @@ t0=$(now)
 LEADER=$(ctl --timeout-ms 15000 leader) || fail "no leader after the restart"
 echo "restart: leader $LEADER after $(since "$t0") s"
 check_all_acked "after the full restart"
-for i in $NODES; do kill -TERM "${PID[$i]}"; done
-for i in $NODES; do
-  wait "${PID[$i]}"
-  rc=$?
-  [ $rc -eq 0 ] || fail "node $i: exit code $rc after the final SIGTERM"
-  unset "PID[$i]"
-done
+stop_all_nodes "the final SIGTERM"
 
 echo "failover times (s): ${FAILOVERS[*]}"
 echo "failover after SIGSTOP (s): ${STOPS[*]}"

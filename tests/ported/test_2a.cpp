@@ -8,15 +8,11 @@
 #include <iostream>
 #include <string>
 
-#include "tests/kit/run.hpp"
+#include "tests/ported/ported.hpp"
 
-using raft::testing::cluster;
-using raft::testing::for_each_run;
-using namespace std::chrono_literals;
+using namespace raft::testing::ported;
 
 namespace {
-
-constexpr auto raft_election_timeout = 1000ms;
 
 void initial_election(cluster& cfg) {
   // is a leader elected?

@@ -10,20 +10,39 @@
 #include <string>
 #include <vector>
 
-#include "tests/kit/run.hpp"
+#include "tests/ported/ported.hpp"
 
-using raft::testing::cluster;
-using raft::testing::for_each_run;
-using namespace std::chrono_literals;
-using std::to_string;
+using raft::testing::start_result;
+using namespace raft::testing::ported;
 
 namespace {
 
-constexpr auto raft_election_timeout = 1000ms;
+// The checks several 2B tests make, with Go's messages.
 
-/// Go's rand.Int() as a command.
-std::string rand_cmd(cluster& cfg) {
-  return to_string(cfg.random());
+/// Fails unless `got`, the index one() returned, is `want`.
+void check_index(cluster& cfg, std::uint64_t got, std::uint64_t want) {
+  if (got != want)
+    cfg.fail("got index " + to_string(got) + " but expected "
+             + to_string(want));
+}
+
+/// Start(cmd) on `leader`, which must accept it at index `want`.
+start_result start_at(cluster& cfg, int leader, const std::string& cmd,
+                      std::uint64_t want) {
+  auto r = cfg.start(leader, cmd);
+  if (!r.is_leader)
+    cfg.fail("leader rejected Start()");
+  if (r.index != want)
+    cfg.fail("expected index " + to_string(want) + ", got "
+             + to_string(r.index));
+  return r;
+}
+
+/// Fails when any server has committed `index` (no majority can).
+void check_not_committed(cluster& cfg, std::uint64_t index) {
+  auto [n, _] = cfg.n_committed(index);
+  if (n > 0)
+    cfg.fail(to_string(n) + " committed but no majority");
 }
 
 void basic_agree(cluster& cfg) {
@@ -33,10 +52,7 @@ void basic_agree(cluster& cfg) {
     auto [nd, _] = cfg.n_committed(index);
     if (nd > 0)
       cfg.fail("some have committed before Start()");
-    auto xindex = cfg.one(to_string(index * 100), servers, false);
-    if (xindex != index)
-      cfg.fail("got index " + to_string(xindex) + " but expected "
-               + to_string(index));
+    check_index(cfg, cfg.one(to_string(index * 100), servers, false), index);
   }
 }
 
@@ -59,10 +75,7 @@ void rpc_bytes(cluster& cfg) {
   std::uint64_t sent = 0;
   for (std::uint64_t index = 2; index < iters + 2; ++index) {
     auto cmd = cfg.random_string(5000);
-    auto xindex = cfg.one(cmd, servers, false);
-    if (xindex != index)
-      cfg.fail("got index " + to_string(xindex) + " but expected "
-               + to_string(index));
+    check_index(cfg, cfg.one(cmd, servers, false), index);
     sent += cmd.size();
   }
   auto bytes1 = cfg.bytes_total();
@@ -90,16 +103,10 @@ void follower_failure(cluster& cfg) {
   cfg.disconnect((leader2 + 1) % servers);
   cfg.disconnect((leader2 + 2) % servers);
   // submit a command.
-  auto r = cfg.start(leader2, "104");
-  if (!r.is_leader)
-    cfg.fail("leader rejected Start()");
-  if (r.index != 4)
-    cfg.fail("expected index 4, got " + to_string(r.index));
+  auto r = start_at(cfg, leader2, "104", 4);
   cfg.sleep(2 * raft_election_timeout);
   // check that command 104 did not commit.
-  auto [n, _] = cfg.n_committed(r.index);
-  if (n > 0)
-    cfg.fail(to_string(n) + " committed but no majority");
+  check_not_committed(cfg, r.index);
 }
 
 // test just failure of leaders.
@@ -122,9 +129,7 @@ void leader_failure(cluster& cfg) {
     cfg.start(i, "104");
   cfg.sleep(2 * raft_election_timeout);
   // check that command 104 did not commit.
-  auto [n, _] = cfg.n_committed(4);
-  if (n > 0)
-    cfg.fail(to_string(n) + " committed but no majority");
+  check_not_committed(cfg, 4);
 }
 
 // test that a follower participates after
@@ -160,15 +165,9 @@ void fail_no_agree(cluster& cfg) {
   cfg.disconnect((leader + 1) % servers);
   cfg.disconnect((leader + 2) % servers);
   cfg.disconnect((leader + 3) % servers);
-  auto r = cfg.start(leader, "20");
-  if (!r.is_leader)
-    cfg.fail("leader rejected Start()");
-  if (r.index != 2)
-    cfg.fail("expected index 2, got " + to_string(r.index));
+  auto r = start_at(cfg, leader, "20", 2);
   cfg.sleep(2 * raft_election_timeout);
-  auto [n, _] = cfg.n_committed(r.index);
-  if (n > 0)
-    cfg.fail(to_string(n) + " committed but no majority");
+  check_not_committed(cfg, r.index);
   // repair
   cfg.connect((leader + 1) % servers);
   cfg.connect((leader + 2) % servers);

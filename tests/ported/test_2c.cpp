@@ -24,26 +24,29 @@
 #include <vector>
 
 #include "tests/kit/goroutines.hpp"
-#include "tests/kit/run.hpp"
+#include "tests/ported/ported.hpp"
 
-using raft::testing::cluster;
-using raft::testing::for_each_run;
 using raft::testing::goroutines;
-using namespace std::chrono_literals;
-using std::to_string;
+using namespace raft::testing::ported;
 
 namespace {
-
-constexpr auto raft_election_timeout = 1000ms;
-
-/// Go's rand.Int() as a command.
-std::string rand_cmd(cluster& cfg) {
-  return to_string(cfg.random());
-}
 
 /// Go's time.Sleep(ms) for a random number of milliseconds.
 void sleep_ms(cluster& cfg, std::uint64_t ms) {
   cfg.sleep(std::chrono::milliseconds{static_cast<std::int64_t>(ms)});
+}
+
+/// The pause between the Figure 8 tests' iterations: with probability 1/10
+/// a long one (up to half an election timeout), else a short one (up to
+/// 13 ms). Two draws from the RNG, as in Go.
+void figure8_pause(cluster& cfg) {
+  if (cfg.random() % 1000 < 100) {
+    auto ms = cfg.random() % (raft_election_timeout.count() / 2);
+    sleep_ms(cfg, ms);
+  } else {
+    auto ms = cfg.random() % 13;
+    sleep_ms(cfg, ms);
+  }
 }
 
 /// Go's `cmd.(int)` on an applied command: the integer, or nothing.
@@ -154,13 +157,7 @@ void figure8(cluster& cfg) {
           leader = i;
       }
     }
-    if (cfg.random() % 1000 < 100) {
-      auto ms = cfg.random() % (raft_election_timeout.count() / 2);
-      sleep_ms(cfg, ms);
-    } else {
-      auto ms = cfg.random() % 13;
-      sleep_ms(cfg, ms);
-    }
+    figure8_pause(cfg);
     if (leader != -1) {
       cfg.crash(leader);
       nup -= 1;
@@ -209,13 +206,7 @@ void figure8_unreliable(cluster& cfg) {
       if (r.is_leader && cfg.connected(i))
         leader = i;
     }
-    if (cfg.random() % 1000 < 100) {
-      auto ms = cfg.random() % (raft_election_timeout.count() / 2);
-      sleep_ms(cfg, ms);
-    } else {
-      auto ms = cfg.random() % 13;
-      sleep_ms(cfg, ms);
-    }
+    figure8_pause(cfg);
     if (leader != -1
         && cfg.random() % 1000
              < static_cast<std::uint64_t>(raft_election_timeout.count()) / 2) {

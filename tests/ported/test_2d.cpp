@@ -16,12 +16,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "tests/kit/run.hpp"
+#include "tests/ported/ported.hpp"
 
-using raft::testing::cluster;
 using raft::testing::cluster_options;
-using raft::testing::for_each_run;
-using std::to_string;
+using namespace raft::testing::ported;
 
 namespace {
 
@@ -59,11 +57,6 @@ std::size_t max_log_size(const cluster& cfg) {
   if (cfg.storage() == raft::testing::storage_kind::disk)
     return 52 + max_log_entries * (8 + 30 + 19);
   return 32 + max_log_entries * (21 + 19);
-}
-
-/// Go's rand.Int() as a command.
-std::string rand_cmd(cluster& cfg) {
-  return to_string(cfg.random());
 }
 
 /// snapcommon(t, name, disconnect, reliable, crash).

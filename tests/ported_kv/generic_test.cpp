@@ -4,10 +4,27 @@
 #include <vector>
 
 #include "tests/kit/goroutines.hpp"
+#include "tests/kit/kv/kv_run.hpp"
 
 namespace raft::kv_test {
 
 using raft::testing::goroutines;
+
+kv_cluster_options shape(int servers, bool unreliable,
+                         std::int64_t max_raft_state) {
+  kv_cluster_options o;
+  o.servers = servers;
+  o.unreliable = unreliable;
+  o.max_raft_state = max_raft_state;
+  return o;
+}
+
+void generic(const char* desc, int nservers, const generic_shape& s) {
+  auto o = shape(nservers, s.unreliable, s.max_raft_state);
+  o.read_index = s.read_index;
+  testing::for_each_kv_run(desc, o,
+                           [&](kv_cluster& cfg) { generic_test(cfg, s); });
+}
 
 std::string append_value(int clnt, int j) {
   return "x " + std::to_string(clnt) + " " + std::to_string(j) + " y";

@@ -13,6 +13,7 @@ namespace raft::kv_test {
 
 using raft::testing::clerk;
 using raft::testing::kv_cluster;
+using raft::testing::kv_cluster_options;
 
 /// kvraft electionTimeout.
 inline constexpr std::chrono::milliseconds election_timeout{1000};
@@ -27,6 +28,15 @@ struct generic_shape {
   /// Gets with ReadIndex instead of through the log (our addition).
   bool read_index = false;
 };
+
+/// make_config(servers, unreliable, maxraftstate) as kv_cluster_options
+/// (max_raft_state -1: never snapshot).
+kv_cluster_options shape(int servers, bool unreliable,
+                         std::int64_t max_raft_state = -1);
+
+/// A TestXxx3A/3B that is only GenericTest: `s` on `nservers` servers, once
+/// per seed of the command line (for_each_kv_run), titled `desc`.
+void generic(const char* desc, int nservers, const generic_shape& s);
 
 /// GenericTest's body: 3 rounds of `clients` clerks for 5 s each, with
 /// partitions and crashes as asked, per-client append checks, the log and

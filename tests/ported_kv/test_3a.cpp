@@ -18,26 +18,6 @@
 using namespace raft::kv_test;
 using raft::testing::for_each_kv_run;
 using raft::testing::goroutines;
-using raft::testing::kv_cluster_options;
-
-namespace {
-
-kv_cluster_options shape(int servers, bool unreliable,
-                         std::int64_t max_raft_state = -1) {
-  kv_cluster_options o;
-  o.servers = servers;
-  o.unreliable = unreliable;
-  o.max_raft_state = max_raft_state;
-  return o;
-}
-
-void generic(const char* desc, int nservers, const generic_shape& s) {
-  auto o = shape(nservers, s.unreliable, s.max_raft_state);
-  o.read_index = s.read_index;
-  for_each_kv_run(desc, o, [&](kv_cluster& cfg) { generic_test(cfg, s); });
-}
-
-} // namespace
 
 TEST_CASE("TestBasic3A: one client", "[realtime-subset]") {
   generic("Test: one client (3A)", 5, {1});

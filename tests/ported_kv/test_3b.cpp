@@ -14,24 +14,8 @@
 
 using namespace raft::kv_test;
 using raft::testing::for_each_kv_run;
-using raft::testing::kv_cluster_options;
 
 namespace {
-
-kv_cluster_options shape(int servers, bool unreliable,
-                         std::int64_t max_raft_state) {
-  kv_cluster_options o;
-  o.servers = servers;
-  o.unreliable = unreliable;
-  o.max_raft_state = max_raft_state;
-  return o;
-}
-
-void generic(const char* desc, int nservers, const generic_shape& s) {
-  auto o = shape(nservers, s.unreliable, s.max_raft_state);
-  o.read_index = s.read_index;
-  for_each_kv_run(desc, o, [&](kv_cluster& cfg) { generic_test(cfg, s); });
-}
 
 /// check(cfg, t, ck, key, value).
 void check(kv_cluster& cfg, clerk& ck, const std::string& key,

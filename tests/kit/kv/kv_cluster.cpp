@@ -123,37 +123,31 @@ kv::reply clerk::call(kv::command cmd) {
   return r;
 }
 
-std::string clerk::get(const std::string& key) {
+kv::reply clerk::run_ok(kv::op kind, const std::string& key,
+                        const std::string& value, const lin::kv_input& in) {
   kv::command c;
-  c.kind = kv::op::get;
+  c.kind = kind;
   c.key = key;
-  auto r = run(c, lin::kv_get(key));
+  c.value = value;
+  auto r = run(std::move(c), in);
   if (r.error != errc::none)
-    owner_.raft_.fail("clerk " + std::to_string(id_) + ": get(" + key
+    owner_.raft_.fail("clerk " + std::to_string(id_) + ": "
+                      + kv::to_string(kind) + "(" + key
                       + ") failed: " + kv::to_string(r));
+  return r;
+}
+
+std::string clerk::get(const std::string& key) {
+  auto r = run_ok(kv::op::get, key, {}, lin::kv_get(key));
   return r.found ? r.value : std::string{};
 }
 
 void clerk::put(const std::string& key, const std::string& value) {
-  kv::command c;
-  c.kind = kv::op::put;
-  c.key = key;
-  c.value = value;
-  auto r = run(c, lin::kv_put(key, value));
-  if (r.error != errc::none)
-    owner_.raft_.fail("clerk " + std::to_string(id_) + ": put(" + key
-                      + ") failed: " + kv::to_string(r));
+  run_ok(kv::op::put, key, value, lin::kv_put(key, value));
 }
 
 void clerk::append(const std::string& key, const std::string& value) {
-  kv::command c;
-  c.kind = kv::op::append;
-  c.key = key;
-  c.value = value;
-  auto r = run(c, lin::kv_append(key, value));
-  if (r.error != errc::none)
-    owner_.raft_.fail("clerk " + std::to_string(id_) + ": append(" + key
-                      + ") failed: " + kv::to_string(r));
+  run_ok(kv::op::append, key, value, lin::kv_append(key, value));
 }
 
 // -- kv_cluster -------------------------------------------------------------------

@@ -63,6 +63,10 @@ private:
   }
   /// Runs `cmd`, recording it as `in` when recording.
   kv::reply run(kv::command cmd, const lin::kv_input& in);
+  /// Runs `kind` on `key` (with `value`, if any) as run() does, and fails
+  /// the test when the service answers with an error.
+  kv::reply run_ok(kv::op kind, const std::string& key,
+                   const std::string& value, const lin::kv_input& in);
 
   kv_cluster& owner_;
   int id_;

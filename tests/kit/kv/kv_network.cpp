@@ -41,6 +41,12 @@ struct kvn_state {
   std::map<std::uint64_t, call> calls;
   std::uint64_t next_id = 0;
 
+  /// The call in flight with id `id`; nullptr once it was answered.
+  call* find_call(std::uint64_t id) {
+    auto it = calls.find(id);
+    return it == calls.end() ? nullptr : &it->second;
+  }
+
   bool linked(std::int32_t client, std::int32_t server) const {
     auto it = links.find(client);
     return it != links.end() && server >= 0
@@ -59,42 +65,40 @@ void fail_later(kvn_actor* self, std::uint64_t id) {
 }
 
 void fail_now(kvn_actor* self, std::uint64_t id) {
-  auto it = self->state.calls.find(id);
-  if (it == self->state.calls.end())
+  auto* c = self->state.find_call(id);
+  if (c == nullptr)
     return;
-  it->second.promise.deliver(caf::make_error(caf::sec::request_timeout));
-  self->state.calls.erase(it);
+  c->promise.deliver(caf::make_error(caf::sec::request_timeout));
+  self->state.calls.erase(id);
 }
 
 void forward(kvn_actor* self, std::uint64_t id) {
   auto& st = self->state;
-  auto it = st.calls.find(id);
-  if (it == st.calls.end())
+  auto* c = st.find_call(id);
+  if (c == nullptr)
     return;
-  auto& c = it->second;
-  auto s = static_cast<std::size_t>(c.server);
-  if (!st.linked(c.client, c.server) || !st.servers[s]) {
+  auto s = static_cast<std::size_t>(c->server);
+  if (!st.linked(c->client, c->server) || !st.servers[s]) {
     fail_later(self, id);
     return;
   }
-  c.incarnation = st.incarnation[s];
-  self->request(st.servers[s], caf::infinite, submit_atom::value, c.cmd)
+  c->incarnation = st.incarnation[s];
+  self->request(st.servers[s], caf::infinite, submit_atom::value, c->cmd)
     .then(
       [self, id](client_reply& r) {
         auto& st = self->state;
-        auto it = st.calls.find(id);
-        if (it == st.calls.end())
+        auto* c = st.find_call(id);
+        if (c == nullptr)
           return;
-        auto& c = it->second;
-        auto s = static_cast<std::size_t>(c.server);
+        auto s = static_cast<std::size_t>(c->server);
         // A reply from a crashed instance, or lost on an unreliable net.
-        if (st.incarnation[s] != c.incarnation
+        if (st.incarnation[s] != c->incarnation
             || (!st.reliable && st.below(1000) < 100)) {
           fail_now(self, id);
           return;
         }
-        c.promise.deliver(std::move(r));
-        st.calls.erase(it);
+        c->promise.deliver(std::move(r));
+        st.calls.erase(id);
       },
       [self, id](caf::error&) { fail_now(self, id); });
 }
