@@ -115,32 +115,21 @@ void node::update_progress(server_id from, progress& p,
     // matters; the transfer otherwise goes on.
     if (!m.success || m.match_index <= p.match_index)
       return;
-    p.match_index = m.match_index;
-    if (p.match_index >= log_.base().index) {
-      p.state = progress::mode::probe;
-      p.outgoing.chunk_in_flight = false;
-      p.next_index = p.match_index.next();
-    } else if (p.next_index <= p.match_index) {
-      p.next_index = p.match_index.next();
-    }
+    p.acknowledge(m.match_index);
+    if (p.match_index >= log_.base().index)
+      p.become_probe(p.match_index.next());
+    else
+      p.keep_next_above_match();
     maybe_commit();
     send_append(from, p, false);
     return;
   }
   if (m.success) {
-    if (m.match_index > p.match_index)
-      p.match_index = m.match_index;
-    while (!p.inflight.empty() && p.inflight.front() <= p.match_index)
-      p.inflight.pop_front();
-    if (p.state == progress::mode::probe) {
-      // The follower's log matches ours up to match_index: stream from there.
-      p.state = progress::mode::replicate;
-      p.probe_sent = false;
-      p.inflight.clear();
-      p.next_index = p.match_index.next();
-    } else if (p.next_index <= p.match_index) {
-      p.next_index = p.match_index.next();
-    }
+    p.acknowledge(m.match_index);
+    if (p.state == progress::mode::probe)
+      p.become_replicate();
+    else
+      p.keep_next_above_match();
     maybe_commit();
     send_append(from, p, false);
     return;
@@ -169,10 +158,7 @@ void node::update_progress(server_id from, progress& p,
   next = std::min(next, m.prev_log_index);
   next = std::max(next, p.match_index.next());
   next = std::min(next, log_.last_index().next());
-  p.next_index = next;
-  p.state = progress::mode::probe;
-  p.probe_sent = false;
-  p.inflight.clear();
+  p.become_probe(next);
   send_append(from, p, false);
 }
 
@@ -182,12 +168,8 @@ void node::send_append(server_id to, progress& p, bool heartbeat) {
   // §7: "the leader must occasionally send snapshots to followers that lag
   // behind" -- when the entry before next_index is compacted away.
   if (p.state != progress::mode::snapshot
-      && p.next_index <= log_.base().index) {
-    p.state = progress::mode::snapshot;
-    p.inflight.clear();
-    p.probe_sent = false;
-    p.outgoing = outgoing_snapshot{log_.base()};
-  }
+      && p.next_index <= log_.base().index)
+    p.become_snapshot(log_.base());
   if (p.state == progress::mode::snapshot) {
     send_snapshot_chunk(to, p, heartbeat);
     return;

@@ -110,20 +110,13 @@ void node::handle(server_id from, const install_snapshot_reply& m) {
   if (m.installed) {
     // The follower durably holds a state through last_included: a snapshot
     // of committed entries, which match ours (Log Matching).
-    if (m.last_included.index > p.match_index)
-      p.match_index = m.last_included.index;
-    while (!p.inflight.empty() && p.inflight.front() <= p.match_index)
-      p.inflight.pop_front();
-    if (p.state == progress::mode::snapshot) {
-      // Back to AppendEntries, probing right after the snapshot (a kept
-      // suffix on the follower shows up in the probe's answer).
-      p.state = progress::mode::probe;
-      p.probe_sent = false;
-      p.outgoing.chunk_in_flight = false;
-      p.next_index = p.match_index.next();
-    } else if (p.next_index <= p.match_index) {
-      p.next_index = p.match_index.next();
-    }
+    p.acknowledge(m.last_included.index);
+    // Back to AppendEntries, probing right after the snapshot (a kept
+    // suffix on the follower shows up in the probe's answer).
+    if (p.state == progress::mode::snapshot)
+      p.become_probe(p.match_index.next());
+    else
+      p.keep_next_above_match();
     maybe_commit();
     send_append(from, p, false);
     return;

@@ -97,6 +97,45 @@ struct progress {
   /// after that round began. Only grows within one leadership; not
   /// persisted. Invariant: read_ack <= leader::read_seq.
   std::uint64_t read_ack = 0;
+
+  // -- transitions (etcd's Progress.BecomeProbe/Replicate/Snapshot) ---------
+
+  /// The follower durably holds the leader's log through `index` (an
+  /// AppendEntries success or an installed snapshot): match_index never
+  /// moves back; acknowledged appends leave `inflight`.
+  void acknowledge(index_t index) {
+    if (index > match_index)
+      match_index = index;
+    while (!inflight.empty() && inflight.front() <= match_index)
+      inflight.pop_front();
+  }
+  /// Keeps next_index above match_index (a late ack overtook the sends).
+  void keep_next_above_match() {
+    if (next_index <= match_index)
+      next_index = match_index.next();
+  }
+  /// Probe from `next`: one AppendEntries at a time until one succeeds.
+  void become_probe(index_t next) {
+    state = mode::probe;
+    probe_sent = false;
+    inflight.clear();
+    outgoing.chunk_in_flight = false;
+    next_index = next;
+  }
+  /// The follower's log matches through match_index: stream from there.
+  void become_replicate() {
+    state = mode::replicate;
+    probe_sent = false;
+    inflight.clear();
+    next_index = match_index.next();
+  }
+  /// The entry before next_index is compacted: send snapshot `base`.
+  void become_snapshot(log_id base) {
+    state = mode::snapshot;
+    inflight.clear();
+    probe_sent = false;
+    outgoing = outgoing_snapshot{base};
+  }
 };
 
 /// A linearizable read held by the leader (ReadIndex, thesis §6.4). Volatile

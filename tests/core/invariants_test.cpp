@@ -8,20 +8,10 @@
 
 #include "actors/core/invariants.hpp"
 #include "tests/core/core_harness.hpp"
+#include "tests/core/role_setup.hpp"
 
 using namespace raft;
 using namespace raft::core_test;
-
-namespace {
-
-std::string joined(const std::vector<std::string>& xs) {
-  std::string result;
-  for (const auto& x : xs)
-    result += x + "\n";
-  return result;
-}
-
-} // namespace
 
 TEST_CASE("invariants: hold for nodes in every role", "[invariants]") {
   auto role = GENERATE(from_range(all_roles));

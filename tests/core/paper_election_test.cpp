@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/core/core_harness.hpp"
+#include "tests/core/role_setup.hpp"
 #include "tests/support/run_options.hpp"
 
 using namespace raft;
@@ -24,8 +25,6 @@ namespace {
 int ticks_to_timeout(const node& n) {
   return n.election_timeout() - n.election_elapsed();
 }
-
-std::string role_str(raft::role r) { return to_string(r); }
 
 } // namespace
 
@@ -55,7 +54,7 @@ TEST_CASE("paper 5.1: a server that sees a larger term adopts it and "
     row{"request_vote_reply", rv_reply(5, false), 0, 0, {}},
     row{"append_entries_reply", ae_reject(5, 1, 0, 0, 1), 0, 0, {}});
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " at term 2 receives " << r.what << " of term 5");
+  INFO(to_string(role) << " at term 2 receives " << r.what << " of term 5");
   role_setup s;
   s.term = 2;
   s.log = make_log({1});
@@ -84,7 +83,7 @@ TEST_CASE("paper 5.1: a request with a stale term is rejected with the "
   // the request." The reply carries currentTerm "for [the sender] to update
   // itself" (Figure 2).
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " at term 5");
+  INFO(to_string(role) << " at term 5");
   role_setup s;
   s.term = 5;
   s.log = make_log({1, 1});
@@ -118,7 +117,7 @@ TEST_CASE("paper 5.1: a request with a stale term is rejected with the "
 
 TEST_CASE("paper 5.1: replies with a stale term are ignored", "[paper-5.1]") {
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " at term 5");
+  INFO(to_string(role) << " at term 5");
   role_setup s;
   s.term = 5;
   s.servers = 5;
@@ -149,7 +148,7 @@ TEST_CASE("paper 5.2: at election timeout a server becomes candidate, votes "
   // that times out "will time out and start a new election by incrementing
   // its term". Durability: term and vote are on disk before the requests go.
   auto role = GENERATE(raft::role::follower, raft::role::candidate);
-  INFO(role_str(role) << " at term 2");
+  INFO(to_string(role) << " at term 2");
   role_setup s;
   s.term = 2;
   s.log = make_log({1});
@@ -288,7 +287,7 @@ TEST_CASE("paper 5.2: each server votes for at most one candidate per term",
   // first-come-first-served basis". Candidates and leaders voted for
   // themselves. The grant leaves only once the vote is durable.
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " at term 2");
+  INFO(to_string(role) << " at term 2");
   role_setup s;
   s.term = 2;
   s.log = make_log({1});
@@ -488,7 +487,7 @@ TEST_CASE("paper 5.4.1: a vote is denied to a candidate whose log is less "
   auto r = GENERATE(row{2, 3, true}, row{2, 4, true}, row{3, 1, true},
                     row{2, 2, false}, row{1, 5, false}, row{0, 0, false});
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " at term 3 with log ending 2/3; candidate 2 of "
+  INFO(to_string(role) << " at term 3 with log ending 2/3; candidate 2 of "
                          "term 4 has last "
                       << r.last_term << "/" << r.last_index);
   role_setup s;

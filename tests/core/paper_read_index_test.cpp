@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/core/core_harness.hpp"
+#include "tests/core/role_setup.hpp"
 
 using namespace raft;
 using namespace raft::core_test;
@@ -335,7 +336,7 @@ TEST_CASE("thesis 6.4: a follower or candidate fails reads with the leader "
                                               "leader=2"},
                     row{raft::role::candidate, "read 7 failed not_leader "
                                                "leader=none"});
-  INFO(role_name(r.role));
+  INFO(to_string(r.role));
   auto h = make_in_role(r.role);
   CHECK(transcript(h.read_index(7)) == lines{r.expected});
 }

@@ -8,13 +8,12 @@
 #include <vector>
 
 #include "tests/core/core_harness.hpp"
+#include "tests/core/role_setup.hpp"
 
 using namespace raft;
 using namespace raft::core_test;
 
 namespace {
-
-std::string role_str(raft::role r) { return to_string(r); }
 
 /// A follower of term `term` that has not heard from any leader yet,
 /// restored with `log`.
@@ -56,7 +55,7 @@ TEST_CASE("paper 5.3: a follower refuses entries whose predecessor it lacks "
   // A follower, a candidate of the leader's term, and a leader of an older
   // term all end up as the new leader's follower and answer alike.
   auto role = GENERATE(from_range(all_roles));
-  INFO(r.what << "; receiver was " << role_str(role));
+  INFO(r.what << "; receiver was " << to_string(role));
   auto log = make_log({1, 1, 2, 2, 2});
   role_setup s;
   s.term = 3;
@@ -202,7 +201,7 @@ TEST_CASE("paper 5.3: a follower applies committed entries only once they "
   // Figure 2: "If commitIndex > lastApplied: increment lastApplied, apply
   // log[lastApplied]"; "Updated on stable storage before responding".
   auto role = GENERATE(raft::role::follower, raft::role::candidate);
-  INFO(role_str(role) << " of term 2 receives two entries, commit 2");
+  INFO(to_string(role) << " of term 2 receives two entries, commit 2");
   role_setup s;
   s.term = 2;
   auto h = make_in_role(role, s);
@@ -228,7 +227,7 @@ TEST_CASE("paper 5.3: the leader appends a command and replicates it, "
   // AppendEntries RPCs in parallel to each of the other servers to
   // replicate the entry."
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " of term 2");
+  INFO(to_string(role) << " of term 2");
   role_setup s;
   s.term = 2;
   s.log = make_log({1});
@@ -347,7 +346,7 @@ TEST_CASE("durability: a follower acks appended entries only after "
           "on_persisted",
           "[durability][paper-5.3]") {
   auto role = GENERATE(from_range(all_roles));
-  INFO(role_str(role) << " of term 2 receives entries from leader 3 of term "
+  INFO(to_string(role) << " of term 2 receives entries from leader 3 of term "
                          "3");
   role_setup s;
   s.term = 2;

@@ -9,6 +9,7 @@
 
 #include "messages/crc32.hpp"
 #include "tests/core/core_harness.hpp"
+#include "tests/core/role_setup.hpp"
 #include "tests/core/snapshot_helpers.hpp"
 
 using namespace raft;

@@ -14,13 +14,6 @@ using namespace raft::core_test;
 
 namespace {
 
-std::string joined(const std::vector<std::string>& xs) {
-  std::string result;
-  for (const auto& x : xs)
-    result += x + "\n";
-  return result;
-}
-
 core::raft_log view(log_entries xs) { return core::raft_log{log_id{}, xs}; }
 
 } // namespace

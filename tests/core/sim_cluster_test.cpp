@@ -1,6 +1,6 @@
 // Randomized, seeded simulations of whole clusters of core::node
-// (docs/architecture.md §8.2). Every input is followed by the single-node invariants, the durability
-// check on outgoing messages and the cluster safety checks; every run ends
+// (docs/architecture.md §8.2). Every input is followed by the single-node
+// invariants, the durability check on outgoing messages and the cluster safety checks; every run ends
 // by healing all faults and requiring a new command to reach every server.
 //
 // Each failure prints its seed and how to replay it alone:
@@ -109,6 +109,22 @@ totals run_seeds(const sim::scenario& sc, std::uint64_t at_least) {
   return t;
 }
 
+/// 3 servers whose leader is partitioned or crashed often, whose disks are
+/// slow (acks up to 60 ms late), on an unreliable network that reorders
+/// half the time, and whose leader may crash right after a proposal.
+sim::scenario slow_disks_crashing_leaders(const char* name) {
+  sim::scenario sc;
+  sc.name = name;
+  sc.servers = 3;
+  sc.target_leader = true;
+  sc.fault_per_mille = 200;
+  sc.max_persist_delay = 60;
+  sc.reorder_per_mille = 500;
+  sc.unreliable = true;
+  sc.crash_after_propose_per_mille = 60;
+  return sc;
+}
+
 } // namespace
 
 TEST_CASE("sim: 3 servers stay safe under partitions, crashes and "
@@ -144,15 +160,7 @@ TEST_CASE("sim: leader churn -- the leader is isolated or crashed again and "
 TEST_CASE("sim: 3 servers stay safe with slow disks, crashing leaders and "
           "reordering",
           "[sim][durability][paper-5.3][paper-5.4]") {
-  sim::scenario sc;
-  sc.name = "slow disks, crashing leaders";
-  sc.servers = 3;
-  sc.target_leader = true;
-  sc.fault_per_mille = 200;
-  sc.max_persist_delay = 60;
-  sc.reorder_per_mille = 500;
-  sc.unreliable = true;
-  sc.crash_after_propose_per_mille = 60;
+  auto sc = slow_disks_crashing_leaders("slow disks, crashing leaders");
   run_seeds(sc, 1000); // cheap: its servers are down much of the time
 }
 
@@ -216,15 +224,8 @@ TEST_CASE("sim: 5 servers that snapshot stay safe on an unreliable network "
 
 TEST_CASE("sim: snapshots with slow disks and crashing leaders",
           "[sim][paper-7][durability]") {
-  sim::scenario sc;
-  sc.name = "slow disks, crashing leaders, snapshots";
-  sc.servers = 3;
-  sc.target_leader = true;
-  sc.fault_per_mille = 200;
-  sc.max_persist_delay = 60;
-  sc.reorder_per_mille = 500;
-  sc.unreliable = true;
-  sc.crash_after_propose_per_mille = 60;
+  auto sc = slow_disks_crashing_leaders(
+    "slow disks, crashing leaders, snapshots");
   sc.snapshot_every = 4;
   sc.max_chunk = 8;
   run_seeds(sc, 500);

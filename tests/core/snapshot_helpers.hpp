@@ -6,6 +6,7 @@
 
 #include "messages/crc32.hpp"
 #include "tests/core/core_harness.hpp"
+#include "tests/core/role_setup.hpp"
 
 namespace raft::core_test {
 
