@@ -118,8 +118,6 @@ void node::update_progress(server_id from, progress& p,
     p.acknowledge(m.match_index);
     if (p.match_index >= log_.base().index)
       p.become_probe(p.match_index.next());
-    else
-      p.keep_next_above_match();
     maybe_commit();
     send_append(from, p, false);
     return;
@@ -128,8 +126,6 @@ void node::update_progress(server_id from, progress& p,
     p.acknowledge(m.match_index);
     if (p.state == progress::mode::probe)
       p.become_replicate();
-    else
-      p.keep_next_above_match();
     maybe_commit();
     send_append(from, p, false);
     return;

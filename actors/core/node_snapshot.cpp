@@ -115,8 +115,6 @@ void node::handle(server_id from, const install_snapshot_reply& m) {
     // suffix on the follower shows up in the probe's answer).
     if (p.state == progress::mode::snapshot)
       p.become_probe(p.match_index.next());
-    else
-      p.keep_next_above_match();
     maybe_commit();
     send_append(from, p, false);
     return;

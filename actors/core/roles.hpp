@@ -102,15 +102,13 @@ struct progress {
 
   /// The follower durably holds the leader's log through `index` (an
   /// AppendEntries success or an installed snapshot): match_index never
-  /// moves back; acknowledged appends leave `inflight`.
+  /// moves back, acknowledged appends leave `inflight`, and next_index
+  /// stays above match_index (an ack may overtake what was sent).
   void acknowledge(index_t index) {
     if (index > match_index)
       match_index = index;
     while (!inflight.empty() && inflight.front() <= match_index)
       inflight.pop_front();
-  }
-  /// Keeps next_index above match_index (a late ack overtook the sends).
-  void keep_next_above_match() {
     if (next_index <= match_index)
       next_index = match_index.next();
   }
