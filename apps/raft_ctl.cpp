@@ -88,18 +88,6 @@ std::string json_string(const std::string& s) {
   return out.str();
 }
 
-const char* role_name(raft::role r) {
-  switch (r) {
-    case raft::role::follower:
-      return "follower";
-    case raft::role::candidate:
-      return "candidate";
-    case raft::role::leader:
-      return "leader";
-  }
-  return "?";
-}
-
 struct ctl_config : caf::actor_system_config {
   ctl_config() {
     load<caf::io::middleman>();
@@ -199,7 +187,7 @@ int cmd_status(caf::actor_system& sys, std::vector<endpoint>& eps,
     any = true;
     const auto& s = *ep.status;
     if (f.json)
-      std::cout << ",\"id\":" << s.id << ",\"role\":\"" << role_name(s.role)
+      std::cout << ",\"id\":" << s.id << ",\"role\":\"" << raft::to_string(s.role)
                 << "\",\"term\":" << s.term << ",\"leader\":" << s.leader
                 << ",\"commit\":" << s.commit_index
                 << ",\"applied\":" << s.last_applied
@@ -211,7 +199,7 @@ int cmd_status(caf::actor_system& sys, std::vector<endpoint>& eps,
                 << ",\"refused\":" << ep.refused << "}";
     else
       std::cout << address(ep) << " id=" << s.id << " role="
-                << role_name(s.role) << " term=" << s.term
+                << raft::to_string(s.role) << " term=" << s.term
                 << " leader=" << s.leader << " commit=" << s.commit_index
                 << " applied=" << s.last_applied << " log="
                 << s.first_index << ".." << s.last_index
@@ -348,7 +336,7 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
     for (auto& ep : eps)
       if (ep.status)
         std::cerr << "raft-ctl:   " << address(ep) << " id=" << ep.status->id
-                  << " role=" << role_name(ep.status->role)
+                  << " role=" << raft::to_string(ep.status->role)
                   << " term=" << ep.status->term
                   << " leader=" << ep.status->leader << std::endl;
       else

@@ -39,6 +39,7 @@
 #include "actors/net/remote_transport.hpp"
 #include "actors/net/wire.hpp"
 #include "actors/node_supervisor.hpp"
+#include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/disk_store.hpp"
 
@@ -255,18 +256,6 @@ bool parse_flags(const std::vector<std::string>& args, node_flags& f,
 
 // -- role log -------------------------------------------------------------------
 
-const char* role_name(raft::role r) {
-  switch (r) {
-    case raft::role::follower:
-      return "follower";
-    case raft::role::candidate:
-      return "candidate";
-    case raft::role::leader:
-      return "leader";
-  }
-  return "?";
-}
-
 struct observer_state {
   bool printed = false;
   raft::role role = raft::role::follower;
@@ -283,7 +272,7 @@ caf::behavior role_logger(caf::stateful_actor<observer_state>* self) {
       st.printed = true;
       st.role = s.role;
       st.leader = s.leader;
-      std::cout << "node " << s.id << " role=" << role_name(s.role)
+      std::cout << "node " << s.id << " role=" << raft::to_string(s.role)
                 << " term=" << s.term << " leader=" << s.leader << std::endl;
     },
   };
