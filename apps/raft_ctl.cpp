@@ -44,11 +44,13 @@
 #include "messages/client_messages.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
+#include "util/json_string.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using raft::server_id;
+using raft::util::json_string;
 
 const char* const usage =
   "usage: raft-ctl --cluster HOST:PORT,... [--json] [--timeout-ms MS] "
@@ -71,21 +73,6 @@ struct ctl_flags {
 int bad_usage(const std::string& why) {
   std::cerr << "raft-ctl: " << why << " (--help for usage)" << std::endl;
   return 2;
-}
-
-std::string json_string(const std::string& s) {
-  std::ostringstream out;
-  out << '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\')
-      out << '\\' << c;
-    else if (c < 0x20)
-      out << "\\u00" << "0123456789abcdef"[c >> 4] << "0123456789abcdef"[c & 15];
-    else
-      out << c;
-  }
-  out << '"';
-  return out.str();
 }
 
 struct ctl_config : caf::actor_system_config {
@@ -187,8 +174,9 @@ int cmd_status(caf::actor_system& sys, std::vector<endpoint>& eps,
     any = true;
     const auto& s = *ep.status;
     if (f.json)
-      std::cout << ",\"id\":" << s.id << ",\"role\":\"" << raft::to_string(s.role)
-                << "\",\"term\":" << s.term << ",\"leader\":" << s.leader
+      std::cout << ",\"id\":" << s.id << ",\"role\":\""
+                << raft::to_string(s.role) << "\",\"term\":" << s.term
+                << ",\"leader\":" << s.leader
                 << ",\"commit\":" << s.commit_index
                 << ",\"applied\":" << s.last_applied
                 << ",\"first_index\":" << s.first_index
