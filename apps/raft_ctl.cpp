@@ -45,6 +45,7 @@
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "util/json_string.hpp"
+#include "util/percentile.hpp"
 
 namespace {
 
@@ -361,7 +362,8 @@ int cmd_kv(caf::actor_system& sys, std::vector<endpoint>& eps,
 
 /// `ping [--count N]`: N sequential status round trips to the first
 /// reachable endpoint (raft-ctl -> endpoint -> peer -> raft-ctl: one
-/// network round trip plus one local hop on the node), timed.
+/// network round trip plus one local hop on the node), timed; prints the
+/// rate and the nearest-rank median and p99 (util/percentile.hpp).
 int cmd_ping(caf::actor_system& sys, std::vector<endpoint>& eps,
              const ctl_flags& f) {
   long count = 10000;
@@ -409,14 +411,14 @@ int cmd_ping(caf::actor_system& sys, std::vector<endpoint>& eps,
                                               - start)
                   .count();
   std::sort(us.begin(), us.end());
-  auto pct = [&](double q) {
-    return us[static_cast<std::size_t>(q * static_cast<double>(us.size() - 1))];
+  auto pct = [&](unsigned percent) {
+    return raft::util::percentile(us, percent);
   };
   std::cout << count << " round trips to " << address(*target) << " (id "
             << target->status->id << ") in " << secs << " s: "
             << static_cast<long>(static_cast<double>(count) / secs)
-            << " rt/s, median " << static_cast<long>(pct(0.5)) << " us, p99 "
-            << static_cast<long>(pct(0.99)) << " us" << std::endl;
+            << " rt/s, median " << static_cast<long>(pct(50)) << " us, p99 "
+            << static_cast<long>(pct(99)) << " us" << std::endl;
   return 0;
 }
 

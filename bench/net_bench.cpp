@@ -10,6 +10,7 @@
 // requests in flight for --seconds per row: W = 1 measures one request at a
 // time (round trips/s, p50/p99 latency), larger W the throughput. Messages:
 // a heartbeat (no entries) and an append of 16 entries of 128 bytes.
+// Percentiles are nearest-rank (util/percentile.hpp).
 //
 // Scheduler configurations, applied to BOTH processes:
 //   raft-node  what apps/raft_node.cpp sets: scheduler.policy = sharing,
@@ -52,6 +53,7 @@
 #include "actors/net/wire.hpp"
 #include "messages/raft_messages.hpp"
 #include "messages/type_ids.hpp"
+#include "util/percentile.hpp"
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
@@ -272,8 +274,8 @@ bool run_one(caf::actor_system& sys, const caf::actor& server,
   auto& lat = *latencies;
   if (!lat.empty()) {
     std::sort(lat.begin(), lat.end());
-    out.p50_us = lat[lat.size() / 2];
-    out.p99_us = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+    out.p50_us = raft::util::percentile(lat, 50);
+    out.p99_us = raft::util::percentile(lat, 99);
   }
   return ok;
 }

@@ -8,7 +8,8 @@
 // carry consecutive indexes (one log), like a leader's own appends.
 //
 // Prints, per policy and writer count: appends/s, fsyncs/s, entries per
-// fsync, acknowledgement latency p50/p99; then the peak RSS of the process.
+// fsync, acknowledgement latency p50/p99 (nearest-rank percentiles,
+// util/percentile.hpp); then the peak RSS of the process.
 //
 //   ./build/bench/persister-bench [--seconds S] [--writers 1,16,256]
 //                                 [--payload BYTES] [--dir DIR]
@@ -29,6 +30,7 @@
 
 #include "actors/persister_actor.hpp"
 #include "messages/type_ids.hpp"
+#include "util/percentile.hpp"
 #include "persistence/disk_store.hpp"
 
 using namespace std::chrono_literals;
@@ -165,8 +167,8 @@ result run_one(caf::actor_system& sys, const std::string& dir,
   auto& lat = *latencies;
   if (!lat.empty()) {
     std::sort(lat.begin(), lat.end());
-    r.p50_us = lat[lat.size() / 2];
-    r.p99_us = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+    r.p50_us = raft::util::percentile(lat, 50);
+    r.p99_us = raft::util::percentile(lat, 99);
   }
   return r;
 }
