@@ -39,6 +39,7 @@
 
 #include "actors/kv/kv_command.hpp"
 #include "actors/kv_client/blocking_client.hpp"
+#include "actors/net/io_settings.hpp"
 #include "actors/net/wire.hpp"
 #include "apps/raft_ctl_workload.hpp"
 #include "messages/client_messages.hpp"
@@ -80,10 +81,8 @@ struct ctl_config : caf::actor_system_config {
   ctl_config() {
     load<caf::io::middleman>();
     raft::register_types(*this);
-    set("middleman.heartbeat-interval", caf::timespan{100ms});
-    set("middleman.connection-timeout", caf::timespan{1000ms});
-    set("scheduler.policy", caf::atom("sharing"));
-    set("scheduler.max-threads", 2);
+    // As raft-node's: a hung node detected within about a second.
+    raft::net::use_node_io_settings(*this);
   }
 };
 

@@ -36,6 +36,7 @@
 
 #include "actors/kv/kv_state_machine.hpp"
 #include "actors/net/endpoint_actor.hpp"
+#include "actors/net/io_settings.hpp"
 #include "actors/net/remote_transport.hpp"
 #include "actors/net/wire.hpp"
 #include "actors/node_supervisor.hpp"
@@ -45,7 +46,6 @@
 
 namespace {
 
-using namespace std::chrono_literals;
 using raft::server_id;
 
 // -- flags ----------------------------------------------------------------------
@@ -284,16 +284,9 @@ struct node_config : caf::actor_system_config {
   explicit node_config(const node_flags& f) {
     load<caf::io::middleman>();
     raft::register_types(*this);
-    // Hung peers are detected (CAF-0.17-NOTES.md §6): a down_msg about
-    // 0.7-1.1 s after a peer stops answering.
-    set("middleman.heartbeat-interval", caf::timespan{100ms});
-    set("middleman.connection-timeout", caf::timespan{1000ms});
-    // Latency: the default work-stealing scheduler adds ~200 us per
-    // loopback round trip on a 2-core box (CAF-0.17-NOTES.md §10).
-    set("scheduler.policy", f.scheduler_policy == "stealing"
-                              ? caf::atom("stealing")
-                              : caf::atom("sharing"));
-    set("scheduler.max-threads", f.scheduler_threads);
+    // Hung peers detected within about a second; the scheduler chosen.
+    raft::net::use_node_io_settings(*this, f.scheduler_policy,
+                                    f.scheduler_threads);
   }
 };
 

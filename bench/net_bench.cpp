@@ -13,9 +13,9 @@
 // Percentiles are nearest-rank (util/percentile.hpp).
 //
 // Scheduler configurations, applied to BOTH processes:
-//   raft-node  what apps/raft_node.cpp sets: scheduler.policy = sharing,
-//              scheduler.max-threads = 2, middleman heartbeat 100 ms /
-//              connection timeout 1000 ms;
+//   raft-node  what raft-node runs with (actors/net/io_settings.hpp):
+//              scheduler.policy = sharing, scheduler.max-threads = 2,
+//              middleman heartbeat 100 ms / connection timeout 1000 ms;
 //   defaults   CAF's defaults (work stealing, max(4, cores) threads).
 //
 // By default the binary starts the server itself: for each configuration it
@@ -49,6 +49,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/net/io_settings.hpp"
 #include "actors/net/wire.hpp"
 #include "bench/bench_support.hpp"
 #include "messages/raft_messages.hpp"
@@ -93,17 +94,13 @@ bool known_config(const std::string& c) {
 }
 
 /// The actor system configuration of one scheduler configuration; the
-/// "raft-node" one mirrors node_config in apps/raft_node.cpp.
+/// "raft-node" one is raft-node's (actors/net/io_settings.hpp).
 struct bench_config : caf::actor_system_config {
   explicit bench_config(const std::string& which) {
     load<caf::io::middleman>();
     raft::register_types(*this);
-    if (which == "raft-node") {
-      set("middleman.heartbeat-interval", caf::timespan{100ms});
-      set("middleman.connection-timeout", caf::timespan{1000ms});
-      set("scheduler.policy", caf::atom("sharing"));
-      set("scheduler.max-threads", 2);
-    }
+    if (which == "raft-node")
+      raft::net::use_node_io_settings(*this);
   }
 };
 
