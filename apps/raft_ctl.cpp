@@ -21,9 +21,6 @@
 // whose condition did not hold; 2 bad usage (or a request the service
 // refuses as malformed / too large); 3 unavailable (no endpoint reachable,
 // or no leader / no answer within --timeout-ms).
-#include <pthread.h>
-#include <signal.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -42,6 +39,7 @@
 #include "actors/net/io_settings.hpp"
 #include "actors/net/wire.hpp"
 #include "apps/raft_ctl_workload.hpp"
+#include "apps/stop_signals.hpp"
 #include "messages/client_messages.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
@@ -477,15 +475,8 @@ int main(int argc, char** argv) {
       && verb != "append" && verb != "delete" && verb != "cas"
       && verb != "workload" && verb != "ping")
     return bad_usage("unknown command '" + verb + "'");
-  if (verb == "workload") {
-    // Stopped by SIGTERM/SIGINT: block them in every thread (CAF's inherit
-    // the mask); the workload waits for them with sigtimedwait.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  }
+  if (verb == "workload")
+    raft::apps::block_stop_signals(); // the workload waits for them
   ctl_config cfg;
   caf::actor_system sys{cfg};
   std::vector<endpoint> eps;

@@ -17,9 +17,6 @@
 // stdout: one line at start ("node N listening on HOST:PORT ...") and one
 // per change of role or leader ("node 2 role=leader term=5 leader=2"),
 // flushed at once, so scripts can follow it.
-#include <pthread.h>
-#include <signal.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -40,6 +37,7 @@
 #include "actors/net/remote_transport.hpp"
 #include "actors/net/wire.hpp"
 #include "actors/node_supervisor.hpp"
+#include "apps/stop_signals.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/disk_store.hpp"
@@ -304,13 +302,8 @@ int run(const node_flags& f) {
               << std::endl;
     return 3;
   }
-  // Block the stop signals in every thread (CAF's threads inherit the
-  // mask); main waits for them with sigtimedwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the actor system starts its threads: they inherit the mask.
+  raft::apps::block_stop_signals();
 
   node_config cfg{f};
   caf::actor_system sys{cfg};
@@ -370,9 +363,8 @@ int run(const node_flags& f) {
   self->monitor(h.supervisor);
   bool node_failed = false;
   int signal_number = 0;
-  const timespec poll{0, 100 * 1000 * 1000};
   while (signal_number <= 0 && !node_failed) {
-    signal_number = sigtimedwait(&stop_signals, nullptr, &poll);
+    signal_number = raft::apps::poll_stop_signal();
     self->receive([&](caf::down_msg&) { node_failed = true; },
                   caf::after(std::chrono::milliseconds{0}) >> [] {});
   }
