@@ -396,18 +396,9 @@ private:
   void print_summary(const std::map<int, std::vector<std::string>>& applied,
                      bool same) {
     std::cout << "\nsummary:\n";
-    std::map<std::uint64_t, int> leaders;
-    {
-      std::lock_guard<std::mutex> guard{log_->mtx};
-      leaders = log_->leaders;
-    }
-    std::cout << "  leaders:          ";
-    const char* sep = "";
-    for (auto& [term, id] : leaders) {
-      std::cout << sep << "node " << id << " (term " << term << ")";
-      sep = ", ";
-    }
-    std::cout << "\n";
+    auto leaders = log_->leaders_seen();
+    std::cout << "  leaders:          " << raft::demo::describe_leaders(leaders)
+              << "\n";
     std::cout << "  highest term:     "
               << (leaders.empty() ? 0 : leaders.rbegin()->first) << "\n";
     std::cout << "  first election:   " << std::fixed << std::setprecision(3)

@@ -473,18 +473,8 @@ private:
     }
 
     std::cout << "\nsummary:\n";
-    std::map<std::uint64_t, int> leaders;
-    {
-      std::lock_guard<std::mutex> guard{tl_->mtx};
-      leaders = tl_->leaders;
-    }
-    std::cout << "  leaders:          ";
-    const char* sep = "";
-    for (auto& [term, id] : leaders) {
-      std::cout << sep << "node " << id << " (term " << term << ")";
-      sep = ", ";
-    }
-    std::cout << "\n  first election:   " << fixed(first_election_, 3)
+    std::cout << "  leaders:          " << describe_leaders(tl_->leaders_seen())
+              << "\n  first election:   " << fixed(first_election_, 3)
               << " s after start\n";
     if (failover) {
       std::cout << "  failover:         " << fixed(failover_time_, 3)
@@ -505,7 +495,7 @@ private:
       by_kind[lin::to_string(op.in.op)] += 1;
     }
     std::cout << "  operations:       " << ops.size() << " recorded (";
-    sep = "";
+    const char* sep = "";
     for (auto& [kind, count] : by_kind) {
       std::cout << sep << count << " " << kind;
       sep = ", ";
