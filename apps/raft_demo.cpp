@@ -48,7 +48,7 @@ using raft::demo::clock_type;
 using namespace std::chrono_literals;
 using raft::demo::demo_options;
 
-// -- shared demo state ------------------------------------------------------------
+// -- shared demo state --------------------------------------------------------
 
 /// What every node applied, per incarnation, plus the timeline. Written by
 /// the state machines and the observer (actor threads), read by main; every
@@ -128,7 +128,7 @@ private:
   std::size_t since_snapshot_ = 0;
 };
 
-// -- the demo -----------------------------------------------------------------------
+// -- the demo -----------------------------------------------------------------
 
 class demo {
 public:
@@ -203,7 +203,7 @@ private:
     std::vector<std::string> acknowledged;
   };
 
-  // -- storage ------------------------------------------------------------------
+  // -- storage ----------------------------------------------------------------
 
   /// Opens node i's store (raft_demo_common.hpp); false on a refusal.
   bool open_store(int i) {

@@ -1,8 +1,9 @@
-// raft-node: one Raft node of the replicated KV service per process
-// (DESIGN.md §6, issue 6). It opens its data directory (disk_store),
-// publishes one endpoint actor on its own port (actors/net/endpoint_actor),
-// dials the other members through a remote_transport, and runs the node
-// (peer, timer, persister, kv_state_machine) until SIGTERM or SIGINT.
+// raft-node: one Raft node of the replicated KV service per process, its
+// peers and clients reached over caf::io (issue 6). It opens its data
+// directory (disk_store), publishes one endpoint actor on its own port
+// (actors/net/endpoint_actor), dials the other members through a
+// remote_transport, and runs the node (peer, timer, persister,
+// kv_state_machine) until SIGTERM or SIGINT.
 //
 //   raft-node --id N --cluster 1=HOST:PORT,2=HOST:PORT,... --data-dir DIR
 //             [--cluster-id NAME] [--election-ms MS] [--heartbeat-ms MS]
@@ -46,7 +47,7 @@ namespace {
 
 using raft::server_id;
 
-// -- flags ----------------------------------------------------------------------
+// -- flags --------------------------------------------------------------------
 
 struct node_flags {
   server_id id;
@@ -57,8 +58,9 @@ struct node_flags {
   int heartbeat_ms = 100;
   std::int64_t max_raft_state = -1;
   bool read_index = false;
-  /// CAF scheduler: "sharing" (default; lowest loopback latency on a small
-  /// box, CAF-0.17-NOTES.md §10) or "stealing", and its thread count.
+  /// CAF scheduler: "sharing" (default; the lower loopback latency on a
+  /// small box, see actors/net/io_settings.hpp) or "stealing", and its
+  /// thread count.
   std::string scheduler_policy = "sharing";
   int scheduler_threads = 2;
 };
@@ -252,7 +254,7 @@ bool parse_flags(const std::vector<std::string>& args, node_flags& f,
   return true;
 }
 
-// -- role log -------------------------------------------------------------------
+// -- role log -----------------------------------------------------------------
 
 struct observer_state {
   bool printed = false;
@@ -276,7 +278,7 @@ caf::behavior role_logger(caf::stateful_actor<observer_state>* self) {
   };
 }
 
-// -- main -----------------------------------------------------------------------
+// -- main ---------------------------------------------------------------------
 
 struct node_config : caf::actor_system_config {
   explicit node_config(const node_flags& f) {
