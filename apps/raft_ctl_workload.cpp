@@ -1,7 +1,5 @@
 #include "apps/raft_ctl_workload.hpp"
 
-#include <signal.h>
-
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -9,6 +7,7 @@
 
 #include "actors/net/endpoint_relay.hpp"
 #include "apps/raft_demo_kv_workload.hpp"
+#include "apps/stop_signals.hpp"
 #include "tests/kit/linearizability/checker.hpp"
 #include "tests/kit/linearizability/html.hpp"
 
@@ -77,14 +76,9 @@ int run_workload(caf::actor_system& sys,
       load.set_phase(0);
       auto start = demo::clock_type::now();
       load.start();
-      sigset_t stop_signals;
-      sigemptyset(&stop_signals);
-      sigaddset(&stop_signals, SIGTERM);
-      sigaddset(&stop_signals, SIGINT);
       auto until = start + std::chrono::seconds{seconds};
-      const timespec poll{0, 100 * 1000 * 1000};
       while (demo::clock_type::now() < until
-             && sigtimedwait(&stop_signals, nullptr, &poll) <= 0) {
+             && apps::poll_stop_signal() <= 0) {
       }
       caf::scoped_actor self{sys};
       auto retries = load.retries(self); // while the clients still run

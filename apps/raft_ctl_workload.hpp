@@ -20,11 +20,12 @@ namespace raft::ctl {
 /// Runs `raft-ctl ... workload [--clients C] [--seconds T] [--seed S]
 /// [--history FILE]` (`args` after the word "workload") against `servers`
 /// (id and address of every endpoint). Runs until T seconds passed
-/// (default 10) or SIGTERM/SIGINT arrives (both must be blocked by the
-/// caller before the actor system started), then reads every key, checks
-/// the history and prints the verdict. Returns the exit code: 0 linearizable
-/// (or the check ran out of time: "not verified"), 1 not linearizable, 2
-/// bad usage, 3 unavailable (the keys could not be reset).
+/// (default 10) or SIGTERM/SIGINT arrives (the caller must have blocked
+/// them before the actor system started: apps/stop_signals.hpp), then
+/// reads every key, checks the history and prints the verdict. Returns the
+/// exit code: 0 linearizable (or the check ran out of time: "not
+/// verified"), 1 not linearizable, 2 bad usage, 3 unavailable (the keys
+/// could not be reset).
 int run_workload(caf::actor_system& sys,
                  const std::vector<std::pair<server_id, net::member_address>>&
                    servers,

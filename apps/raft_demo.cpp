@@ -48,7 +48,7 @@ using raft::demo::clock_type;
 using namespace std::chrono_literals;
 using raft::demo::demo_options;
 
-// -- shared demo state ------------------------------------------------------------
+// -- shared demo state --------------------------------------------------------
 
 /// What every node applied, per incarnation, plus the timeline. Written by
 /// the state machines and the observer (actor threads), read by main; every
@@ -128,7 +128,7 @@ private:
   std::size_t since_snapshot_ = 0;
 };
 
-// -- the demo -----------------------------------------------------------------------
+// -- the demo -----------------------------------------------------------------
 
 class demo {
 public:
@@ -203,7 +203,7 @@ private:
     std::vector<std::string> acknowledged;
   };
 
-  // -- storage ------------------------------------------------------------------
+  // -- storage ----------------------------------------------------------------
 
   /// Opens node i's store (raft_demo_common.hpp); false on a refusal.
   bool open_store(int i) {
@@ -396,18 +396,9 @@ private:
   void print_summary(const std::map<int, std::vector<std::string>>& applied,
                      bool same) {
     std::cout << "\nsummary:\n";
-    std::map<std::uint64_t, int> leaders;
-    {
-      std::lock_guard<std::mutex> guard{log_->mtx};
-      leaders = log_->leaders;
-    }
-    std::cout << "  leaders:          ";
-    const char* sep = "";
-    for (auto& [term, id] : leaders) {
-      std::cout << sep << "node " << id << " (term " << term << ")";
-      sep = ", ";
-    }
-    std::cout << "\n";
+    auto leaders = log_->leaders_seen();
+    std::cout << "  leaders:          " << raft::demo::describe_leaders(leaders)
+              << "\n";
     std::cout << "  highest term:     "
               << (leaders.empty() ? 0 : leaders.rbegin()->first) << "\n";
     std::cout << "  first election:   " << std::fixed << std::setprecision(3)

@@ -28,6 +28,11 @@ double timeline::first_leader_after(double t) {
   return -1;
 }
 
+std::map<std::uint64_t, int> timeline::leaders_seen() {
+  std::lock_guard<std::mutex> guard{mtx};
+  return leaders;
+}
+
 void timeline::event(const std::string& what) {
   std::ostringstream line;
   line << "  +" << std::fixed << std::setprecision(3) << since_start() << "s  "
@@ -35,6 +40,17 @@ void timeline::event(const std::string& what) {
   std::lock_guard<std::mutex> guard{mtx};
   lines.push_back(line.str());
   std::cout << line.str() << std::endl;
+}
+
+std::string describe_leaders(const std::map<std::uint64_t, int>& leaders) {
+  std::string result;
+  for (auto& [term, id] : leaders) {
+    if (!result.empty())
+      result += ", ";
+    result += "node " + std::to_string(id) + " (term " + std::to_string(term)
+              + ")";
+  }
+  return result;
 }
 
 caf::actor spawn_observer(caf::actor_system& sys,

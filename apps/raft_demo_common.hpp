@@ -41,9 +41,16 @@ struct timeline {
   /// The earliest leader announcement at or after `t`, or -1.
   double first_leader_after(double t);
 
+  /// A copy of `leaders`.
+  std::map<std::uint64_t, int> leaders_seen();
+
   /// Prints "  +1.234s  what" (and keeps it in `lines`).
   void event(const std::string& what);
 };
+
+/// "node 1 (term 2), node 3 (term 5)": who led which term, in term order;
+/// empty when nobody led.
+std::string describe_leaders(const std::map<std::uint64_t, int>& leaders);
 
 /// An actor that receives every node's peer_status (node_options::observer)
 /// and puts role and term changes on the timeline.

@@ -1,7 +1,8 @@
 // raft-demo --mode kv: the replicated KV service (actors/kv) on a local
 // cluster under load while the leader is killed and restarted. This file
-// holds the cluster (nodes, their KV machines and client endpoints), the
-// phases, the convergence check and the verdict; the clients, which run in
+// holds the phases, the timings and the verdict; the nodes (their stores, KV
+// machines and client endpoints, and the convergence check) are a
+// kv_cluster (raft_demo_kv_cluster.{hpp,cpp}); the clients, which run in
 // threads of their own and record every operation for the linearizability
 // check, are in raft_demo_kv_workload.{hpp,cpp}. At the end the history is
 // checked with lin::check, drawn with lin::write_html, and every running
@@ -16,11 +17,6 @@
 //                         at the start and catches up (log or snapshot).
 // With fewer than 3 nodes there is no failover (a majority would be lost):
 // phases 2 and 3 run with the cluster as it is.
-//
-// Clients reach every node through an endpoint actor of that node, which
-// forwards to the node's current state machine actor: a restarted node has
-// a new one, but the clients' list of servers stays the same, like a
-// server's address across a restart.
 #include "apps/raft_demo_kv.hpp"
 
 #include <chrono>
@@ -31,20 +27,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <utility>
-#include <vector>
 
-#include "actors/kv/kv_state_machine.hpp"
-#include "actors/node_supervisor.hpp"
-#include "actors/transport.hpp"
 #include "apps/raft_demo_common.hpp"
+#include "apps/raft_demo_kv_cluster.hpp"
 #include "apps/raft_demo_kv_workload.hpp"
 #include "messages/to_string.hpp"
-#include "messages/type_ids.hpp"
 #include "tests/kit/linearizability/checker.hpp"
 #include "tests/kit/linearizability/html.hpp"
 
@@ -54,112 +44,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// How long the demo waits for an election, a catch-up or convergence.
-constexpr auto patience = 10s;
-
 const char* const phase_names[] = {"leader up", "leader down",
                                    "old leader back"};
 /// With fewer than 3 nodes (no failover).
 const char* const steady_names[] = {"leader up", "leader still up",
                                     "leader still up"};
-
-// -- one node's KV machine, visible from main ---------------------------------
-
-/// The KV state machine of one node incarnation, shared by its state
-/// machine actor (apply, snapshots) and main (the convergence check).
-struct replica {
-  explicit replica(kv::kv_options o) : machine(std::move(o)) {
-  }
-  /// Guards everything below.
-  std::mutex mtx;
-  /// The store: keys, values, sessions, last applied command.
-  kv::kv_state_machine machine;
-  /// Snapshots this incarnation handed to Raft (its log was compacted).
-  std::uint64_t snapshots_taken = 0;
-};
-
-/// The state_machine the node runs: the replica's kv_state_machine under
-/// the replica's mutex; snapshot installs go on the timeline.
-class shared_machine : public actors::state_machine {
-public:
-  /// `own_snapshot`: the node's store holds a snapshot, so the first
-  /// snapshot applied is the node's own (a restart), not the leader's.
-  shared_machine(std::shared_ptr<replica> rep, int node,
-                 std::shared_ptr<timeline> tl, bool own_snapshot)
-    : rep_(std::move(rep)),
-      node_(node),
-      tl_(std::move(tl)),
-      own_snapshot_(own_snapshot) {
-  }
-
-  std::string apply(const apply_msg& m) override {
-    std::string result;
-    std::size_t keys = 0;
-    {
-      std::lock_guard<std::mutex> guard{rep_->mtx};
-      result = rep_->machine.apply(m);
-      keys = rep_->machine.size();
-    }
-    if (m.snapshot_valid) {
-      tl_->event("node " + std::to_string(node_)
-                 + (own_snapshot_ ? " restored its own snapshot"
-                                  : " installed the leader's snapshot")
-                 + " through index " + to_string(m.snapshot_index) + " ("
-                 + std::to_string(m.snapshot.size()) + " bytes, "
-                 + std::to_string(keys) + " keys)");
-      own_snapshot_ = false;
-    }
-    return result;
-  }
-
-  errc validate(const std::string& command) const override {
-    std::lock_guard<std::mutex> guard{rep_->mtx};
-    return rep_->machine.validate(command);
-  }
-
-  std::optional<std::string> take_snapshot(index_t applied) override {
-    std::lock_guard<std::mutex> guard{rep_->mtx};
-    auto bytes = rep_->machine.take_snapshot(applied);
-    if (bytes)
-      ++rep_->snapshots_taken;
-    return bytes;
-  }
-
-private:
-  /// The incarnation's KV machine (shared with main).
-  std::shared_ptr<replica> rep_;
-  /// The node's number, for the timeline.
-  int node_;
-  std::shared_ptr<timeline> tl_;
-  /// The next snapshot applied is the node's own (see the constructor).
-  bool own_snapshot_;
-};
-
-// -- a node's client endpoint -------------------------------------------------
-
-/// Forwards (submit_atom, std::string) to the state machine actor last
-/// registered with (register_atom, caf::actor); until one is registered it
-/// answers not_leader without a hint. A stopped node's actor is gone, so
-/// the client gets an error for its attempt and tries the next server.
-caf::behavior endpoint(caf::event_based_actor* self) {
-  auto target = std::make_shared<caf::actor>();
-  return {
-    [=](register_atom, caf::actor sm) { *target = std::move(sm); },
-    [=](submit_atom, std::string& cmd) {
-      auto rp = self->make_response_promise<client_reply>();
-      if (!*target) {
-        client_reply r;
-        r.error = errc::not_leader;
-        rp.deliver(std::move(r));
-        return rp;
-      }
-      self->request(*target, 5s, submit_atom::value, std::move(cmd))
-        .then([rp](client_reply& r) mutable { rp.deliver(std::move(r)); },
-              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
-    },
-  };
-}
 
 // -- the demo -----------------------------------------------------------------
 
@@ -169,23 +58,17 @@ caf::behavior endpoint(caf::event_based_actor* self) {
 class kv_demo {
 public:
   kv_demo(caf::actor_system& sys, const demo_options& opts)
-    : sys_(sys), opts_(opts), tl_(std::make_shared<timeline>()), self_(sys) {
-    transport_ = actors::spawn_direct_transport(sys_);
-    observer_ = spawn_observer(sys_, tl_);
-    for (int i = 1; i <= opts_.nodes; ++i)
-      members_.push_back(server_id{static_cast<std::uint32_t>(i)});
+    : sys_(sys),
+      opts_(opts),
+      tl_(std::make_shared<timeline>()),
+      self_(sys),
+      cluster_(sys, opts, tl_) {
   }
 
+  /// Stops the clients first, then (cluster_'s destructor) the nodes.
   ~kv_demo() {
     if (load_)
       load_->stop();
-    for (auto& [i, n] : nodes_) {
-      if (n.running)
-        actors::stop_node(n.handles);
-      caf::anon_send_exit(n.endpoint, caf::exit_reason::user_shutdown);
-    }
-    caf::anon_send_exit(transport_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(observer_, caf::exit_reason::user_shutdown);
   }
 
   int run() {
@@ -200,17 +83,11 @@ public:
               << opts_.seed << ")\n\ntimeline:\n";
     if (!opts_.data_dir.empty() && !make_data_dir(opts_.data_dir, opts_.nodes))
       return 1;
-    for (int i = 1; i <= opts_.nodes; ++i) {
-      nodes_[i].endpoint = sys_.spawn(endpoint);
-      if (!start(i))
+    for (int i = 1; i <= opts_.nodes; ++i)
+      if (!cluster_.start(i))
         return 1;
-    }
-    std::vector<kv_workload::server> servers;
-    for (auto& [i, n] : nodes_)
-      servers.emplace_back(server_id{static_cast<std::uint32_t>(i)},
-                           n.endpoint);
-    load_.emplace(sys_, opts_, tl_, std::move(servers));
-    if (wait_for_leader(std::nullopt) < 0)
+    load_.emplace(sys_, opts_, tl_, cluster_.servers());
+    if (!find_leader(std::nullopt))
       return fail("no leader elected within 10 s");
     first_election_ = tl_->first_leader_after(0);
     if (!load_->reset_keys())
@@ -222,10 +99,9 @@ public:
     if (failover) {
       tl_->event("killing leader node " + std::to_string(old));
       auto killed_at = tl_->since_start();
-      actors::stop_node(nodes_[old].handles);
-      nodes_[old].running = false;
+      cluster_.stop(old);
       begin_phase(1);
-      if (wait_for_leader(old) < 0)
+      if (!find_leader(old))
         return fail("no new leader within 10 s of the kill");
       auto elected = tl_->first_leader_after(killed_at);
       failover_time_ = elected < 0 ? -1 : elected - killed_at;
@@ -236,7 +112,7 @@ public:
                  + " from its persisted state");
       auto target = commit_index_of(leader_);
       restarted_at_ = tl_->since_start();
-      if (!start(old))
+      if (!cluster_.start(old))
         return 1;
       begin_phase(2);
       while (!phase_over())
@@ -254,91 +130,25 @@ public:
     }
     tl_->event("clients stopped");
     auto finals = load_->final_reads();
-    bool converged = converge(finals);
+    bool converged = cluster_.converge(finals, replicas_);
     return report(converged, failover);
   }
 
 private:
-  /// One node: its store outlives its incarnations.
-  struct node {
-    /// What the node persists (memory or disk), kept across restarts.
-    std::shared_ptr<persistence::store> store;
-    /// The current incarnation's actors.
-    actors::node_handles handles;
-    /// False while the node is stopped (killed leader).
-    bool running = false;
-    /// How many times the node was started (1 for the first start).
-    int incarnation = 0;
-    /// The current incarnation's KV machine.
-    std::shared_ptr<replica> rep;
-    /// Snapshots taken by earlier incarnations.
-    std::uint64_t snapshots_before = 0;
-    /// What clients talk to (endpoint()).
-    caf::actor endpoint;
-  };
-
   // -- nodes ------------------------------------------------------------------
 
-  /// (Re)starts node i from its store; false on a refused data directory.
-  bool start(int i) {
-    auto& n = nodes_[i];
-    n.store = open_store(opts_.data_dir, "raft-demo-kv", i, n.store, *tl_);
-    if (!n.store)
-      return false;
-    if (n.rep) {
-      std::lock_guard<std::mutex> guard{n.rep->mtx};
-      n.snapshots_before += n.rep->snapshots_taken;
-    }
-    n.incarnation += 1;
-    kv::kv_options kvo;
-    kvo.max_raft_state = opts_.max_raft_state;
-    kvo.raft_state_bytes = [store = n.store] {
-      return static_cast<std::uint64_t>(store->raft_state_size());
-    };
-    n.rep = std::make_shared<replica>(std::move(kvo));
-    auto id = server_id{static_cast<std::uint32_t>(i)};
-    actors::node_options o;
-    o.raft.id = id;
-    o.raft.members = members_;
-    o.raft.rng_seed = opts_.seed
-                      + static_cast<std::uint64_t>(n.incarnation) * 7919
-                      + static_cast<std::uint64_t>(i);
-    o.tick_interval = 10ms;
-    o.store = n.store;
-    o.transport = transport_;
-    o.make_state_machine = [rep = n.rep, i, tl = tl_,
-                            own = n.store->snapshot_size() > 0] {
-      return std::make_unique<shared_machine>(rep, i, tl, own);
-    };
-    o.observer = observer_;
-    n.handles = actors::spawn_node(sys_, std::move(o));
-    n.running = true;
-    caf::anon_send(transport_, register_atom::value, id, n.handles.peer);
-    caf::anon_send(n.endpoint, register_atom::value, n.handles.state_machine);
-    return true;
+  /// Waits until a running node other than `not_this` leads and makes it
+  /// leader_; false when none did within 10 s.
+  bool find_leader(std::optional<int> not_this) {
+    int found = cluster_.wait_for_leader(not_this);
+    if (found != 0)
+      leader_ = found;
+    return found != 0;
   }
 
-  /// Waits until a running node other than `not_this` leads; returns the
-  /// time since start, or -1 after `patience`.
-  double wait_for_leader(std::optional<int> not_this) {
-    auto deadline = clock_type::now() + patience;
-    while (clock_type::now() < deadline) {
-      for (auto& [i, n] : nodes_) {
-        if (!n.running || (not_this && i == *not_this))
-          continue;
-        auto s = status_of(self_, n.handles.peer);
-        if (s && s->role == role::leader) {
-          leader_ = i;
-          return tl_->since_start();
-        }
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-
+  /// Node i's commit index (0 when it does not answer).
   index_t commit_index_of(int i) {
-    auto s = status_of(self_, nodes_[i].handles.peer);
+    auto s = cluster_.status(i);
     return s ? s->commit_index : index_t{};
   }
 
@@ -347,7 +157,7 @@ private:
   /// restarted); sleeps a little otherwise.
   void poll_catch_up(int i, index_t target) {
     if (catch_up_ < 0) {
-      auto s = status_of(self_, nodes_[i].handles.peer);
+      auto s = cluster_.status(i);
       if (s && s->last_applied >= target) {
         catch_up_ = tl_->since_start() - restarted_at_;
         tl_->event("node " + std::to_string(i) + " caught up: applied through "
@@ -406,54 +216,6 @@ private:
 
   // -- the end ----------------------------------------------------------------
 
-  /// Waits until every running node holds the same keys and values (and
-  /// applied the same last command) and they match `finals`.
-  bool converge(const final_values& finals) {
-    auto deadline = clock_type::now() + patience;
-    for (;;) {
-      std::optional<std::map<std::string, std::string>> first;
-      index_t first_index;
-      bool same = true;
-      for (auto& [i, n] : nodes_) {
-        if (!n.running)
-          continue;
-        std::lock_guard<std::mutex> guard{n.rep->mtx};
-        auto& st = n.rep->machine.state();
-        if (!first) {
-          first = st.data;
-          first_index = st.last_index;
-        } else if (st.data != *first || st.last_index != first_index) {
-          same = false;
-        }
-      }
-      bool match = same && first;
-      for (auto& [key, v] : finals) {
-        if (!match)
-          break;
-        auto it = first->find(key);
-        match = v && it != first->end() && it->second == *v;
-      }
-      if (match) {
-        std::size_t running = 0;
-        for (auto& [i, n] : nodes_)
-          running += n.running ? 1 : 0;
-        replicas_ = "all " + std::to_string(running)
-                    + " nodes hold the same " + std::to_string(first->size())
-                    + " keys (last command at index " + to_string(first_index)
-                    + "), equal to the final reads";
-        tl_->event(replicas_);
-        return true;
-      }
-      if (clock_type::now() >= deadline) {
-        replicas_ = same ? "the nodes agree but differ from the final reads"
-                         : "MISMATCH: the nodes hold different data after 10 s";
-        tl_->event(replicas_);
-        return false;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-
   int report(bool converged, bool failover) {
     auto ops = load_->operations();
     tl_->event("checking " + std::to_string(ops.size())
@@ -473,18 +235,8 @@ private:
     }
 
     std::cout << "\nsummary:\n";
-    std::map<std::uint64_t, int> leaders;
-    {
-      std::lock_guard<std::mutex> guard{tl_->mtx};
-      leaders = tl_->leaders;
-    }
-    std::cout << "  leaders:          ";
-    const char* sep = "";
-    for (auto& [term, id] : leaders) {
-      std::cout << sep << "node " << id << " (term " << term << ")";
-      sep = ", ";
-    }
-    std::cout << "\n  first election:   " << fixed(first_election_, 3)
+    std::cout << "  leaders:          " << describe_leaders(tl_->leaders_seen())
+              << "\n  first election:   " << fixed(first_election_, 3)
               << " s after start\n";
     if (failover) {
       std::cout << "  failover:         " << fixed(failover_time_, 3)
@@ -505,19 +257,13 @@ private:
       by_kind[lin::to_string(op.in.op)] += 1;
     }
     std::cout << "  operations:       " << ops.size() << " recorded (";
-    sep = "";
+    const char* sep = "";
     for (auto& [kind, count] : by_kind) {
       std::cout << sep << count << " " << kind;
       sep = ", ";
     }
     std::cout << "), " << unknown << " with unknown outcome\n";
-    std::uint64_t taken = 0;
-    std::uint64_t installed = 0;
-    for (auto& [i, n] : nodes_) {
-      std::lock_guard<std::mutex> guard{n.rep->mtx};
-      taken += n.snapshots_before + n.rep->snapshots_taken;
-      installed += n.rep->machine.snapshots_installed();
-    }
+    auto [taken, installed] = cluster_.snapshot_counts();
     std::cout << "  snapshots:        " << taken << " taken, " << installed
               << " installed\n";
     std::cout << "  replicas:         " << replicas_ << "\n";
@@ -551,16 +297,10 @@ private:
   /// The printed timeline, shared with the observer, the state machines
   /// and the workload.
   std::shared_ptr<timeline> tl_;
-  /// Main thread's actor for status queries.
+  /// The main thread's actor for the clients' retry counts.
   caf::scoped_actor self_;
-  /// Carries the nodes' messages to each other (direct, in process).
-  caf::actor transport_;
-  /// Puts the nodes' role and term changes on the timeline.
-  caf::actor observer_;
-  /// Every node's id: 1..opts_.nodes.
-  std::vector<server_id> members_;
-  /// By node number (1..opts_.nodes).
-  std::map<int, node> nodes_;
+  /// The nodes (declared before load_, so destroyed after it).
+  kv_cluster cluster_;
   /// The node last seen leading.
   int leader_ = 0;
   /// The clients and their history; set once every endpoint exists.

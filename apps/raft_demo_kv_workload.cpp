@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "messages/type_ids.hpp"
+#include "tests/kit/linearizability/kv_reply_output.hpp"
 
 namespace raft::demo {
 
@@ -29,20 +30,6 @@ constexpr auto call_deadline = 5s;
 /// too long to read in HTML; with it they do a few hundred per second.
 constexpr int think_min_ms = 5;
 constexpr int think_max_ms = 25;
-
-lin::kv_output output_of(const kv::reply& r, const lin::kv_input& in) {
-  if (r.error != errc::none)
-    return lin::unknown_outcome();
-  switch (in.op) {
-    case lin::kv_input::kind::get:
-      return r.found ? lin::found(r.value) : lin::not_found();
-    case lin::kv_input::kind::cas:
-    case lin::kv_input::kind::del:
-      return lin::done(r.ok);
-    default:
-      return lin::done(true);
-  }
-}
 
 } // namespace
 
@@ -183,7 +170,7 @@ kv::reply kv_workload::recorded(kv::blocking_client& kv, int c,
   auto called = clock_type::now();
   auto r = kv.call(std::move(cmd));
   auto took = clock_type::now() - called;
-  history_.end(id, output_of(r, in), now_ns());
+  history_.end(id, lin::output_of(r, in), now_ns());
   std::lock_guard<std::mutex> guard{stats_mtx_};
   auto& st = stats_[static_cast<std::size_t>(phase_.load())];
   ++st.ops;

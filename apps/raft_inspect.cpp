@@ -13,17 +13,18 @@
 //   3  only a torn tail: the last record is incomplete or fails its CRC and
 //      nothing valid follows (the node would drop it on start and report it)
 //   4  not a caf-raft data directory, or it cannot be read
-#include <cstdio>
 #include <iostream>
 #include <sstream>
 #include <string>
 
 #include "messages/to_string.hpp"
 #include "persistence/disk_store.hpp"
+#include "apps/json_string.hpp"
 
 namespace {
 
 using raft::persistence::inspection;
+using raft::apps::json_string;
 
 constexpr int exit_ok = 0;
 constexpr int exit_corrupt = 1;
@@ -47,27 +48,6 @@ void print_help() {
        "Exit status: 0 all records verified; 1 corruption (file and offset\n"
        "printed; the node refuses to start); 2 bad usage; 3 only a torn tail\n"
        "(the node drops it on start); 4 not a data directory or unreadable.\n";
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 int status_of(const inspection& x) {

@@ -1,9 +1,9 @@
-// raft-node: one Raft node of the replicated KV service per process
-// (docs/architecture.md §7, issue 6). It opens its data directory
-// (disk_store), publishes one endpoint actor on its own port
-// (actors/net/endpoint_actor),
-// dials the other members through a remote_transport, and runs the node
-// (peer, timer, persister, kv_state_machine) until SIGTERM or SIGINT.
+// raft-node: one Raft node of the replicated KV service per process, its
+// peers and clients reached over caf::io (docs/architecture.md §7, issue 6).
+// It opens its data directory (disk_store), publishes one endpoint actor on
+// its own port (actors/net/endpoint_actor), dials the other members through
+// a remote_transport, and runs the node (peer, timer, persister,
+// kv_state_machine) until SIGTERM or SIGINT.
 //
 //   raft-node --id N --cluster 1=HOST:PORT,2=HOST:PORT,... --data-dir DIR
 //             [--cluster-id NAME] [--election-ms MS] [--heartbeat-ms MS]
@@ -18,9 +18,6 @@
 // stdout: one line at start ("node N listening on HOST:PORT ...") and one
 // per change of role or leader ("node 2 role=leader term=5 leader=2"),
 // flushed at once, so scripts can follow it.
-#include <pthread.h>
-#include <signal.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -37,18 +34,20 @@
 
 #include "actors/kv/kv_state_machine.hpp"
 #include "actors/net/endpoint_actor.hpp"
+#include "actors/net/io_settings.hpp"
 #include "actors/net/remote_transport.hpp"
 #include "actors/net/wire.hpp"
 #include "actors/node_supervisor.hpp"
+#include "apps/stop_signals.hpp"
+#include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/disk_store.hpp"
 
 namespace {
 
-using namespace std::chrono_literals;
 using raft::server_id;
 
-// -- flags ----------------------------------------------------------------------
+// -- flags --------------------------------------------------------------------
 
 struct node_flags {
   server_id id;
@@ -59,8 +58,9 @@ struct node_flags {
   int heartbeat_ms = 100;
   std::int64_t max_raft_state = -1;
   bool read_index = false;
-  /// CAF scheduler: "sharing" (default; lowest loopback latency on a small
-  /// box, docs/architecture.md §9) or "stealing", and its thread count.
+  /// CAF scheduler: "sharing" (default; the lower loopback latency on a
+  /// small box, docs/architecture.md §9) or "stealing", and its thread
+  /// count.
   std::string scheduler_policy = "sharing";
   int scheduler_threads = 2;
 };
@@ -254,19 +254,7 @@ bool parse_flags(const std::vector<std::string>& args, node_flags& f,
   return true;
 }
 
-// -- role log -------------------------------------------------------------------
-
-const char* role_name(raft::role r) {
-  switch (r) {
-    case raft::role::follower:
-      return "follower";
-    case raft::role::candidate:
-      return "candidate";
-    case raft::role::leader:
-      return "leader";
-  }
-  return "?";
-}
+// -- role log -----------------------------------------------------------------
 
 struct observer_state {
   bool printed = false;
@@ -284,28 +272,21 @@ caf::behavior role_logger(caf::stateful_actor<observer_state>* self) {
       st.printed = true;
       st.role = s.role;
       st.leader = s.leader;
-      std::cout << "node " << s.id << " role=" << role_name(s.role)
+      std::cout << "node " << s.id << " role=" << raft::to_string(s.role)
                 << " term=" << s.term << " leader=" << s.leader << std::endl;
     },
   };
 }
 
-// -- main -----------------------------------------------------------------------
+// -- main ---------------------------------------------------------------------
 
 struct node_config : caf::actor_system_config {
   explicit node_config(const node_flags& f) {
     load<caf::io::middleman>();
     raft::register_types(*this);
-    // Hung peers are detected (docs/architecture.md §7.3): a down_msg about
-    // 0.7-1.1 s after a peer stops answering.
-    set("middleman.heartbeat-interval", caf::timespan{100ms});
-    set("middleman.connection-timeout", caf::timespan{1000ms});
-    // Latency: the default work-stealing scheduler adds ~200 us per
-    // loopback round trip on a 2-core box (docs/architecture.md §9).
-    set("scheduler.policy", f.scheduler_policy == "stealing"
-                              ? caf::atom("stealing")
-                              : caf::atom("sharing"));
-    set("scheduler.max-threads", f.scheduler_threads);
+    // Hung peers detected within about a second; the scheduler chosen.
+    raft::net::use_node_io_settings(*this, f.scheduler_policy,
+                                    f.scheduler_threads);
   }
 };
 
@@ -323,13 +304,8 @@ int run(const node_flags& f) {
               << std::endl;
     return 3;
   }
-  // Block the stop signals in every thread (CAF's threads inherit the
-  // mask); main waits for them with sigtimedwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the actor system starts its threads: they inherit the mask.
+  raft::apps::block_stop_signals();
 
   node_config cfg{f};
   caf::actor_system sys{cfg};
@@ -389,9 +365,8 @@ int run(const node_flags& f) {
   self->monitor(h.supervisor);
   bool node_failed = false;
   int signal_number = 0;
-  const timespec poll{0, 100 * 1000 * 1000};
   while (signal_number <= 0 && !node_failed) {
-    signal_number = sigtimedwait(&stop_signals, nullptr, &poll);
+    signal_number = raft::apps::poll_stop_signal();
     self->receive([&](caf::down_msg&) { node_failed = true; },
                   caf::after(std::chrono::milliseconds{0}) >> [] {});
   }

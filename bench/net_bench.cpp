@@ -10,11 +10,12 @@
 // requests in flight for --seconds per row: W = 1 measures one request at a
 // time (round trips/s, p50/p99 latency), larger W the throughput. Messages:
 // a heartbeat (no entries) and an append of 16 entries of 128 bytes.
+// Percentiles are nearest-rank (bench/stats.hpp).
 //
 // Scheduler configurations, applied to BOTH processes:
-//   raft-node  what apps/raft_node.cpp sets: scheduler.policy = sharing,
-//              scheduler.max-threads = 2, middleman heartbeat 100 ms /
-//              connection timeout 1000 ms;
+//   raft-node  what raft-node runs with (actors/net/io_settings.hpp):
+//              scheduler.policy = sharing, scheduler.max-threads = 2,
+//              middleman heartbeat 100 ms / connection timeout 1000 ms;
 //   defaults   CAF's defaults (work stealing, max(4, cores) threads).
 //
 // By default the binary starts the server itself: for each configuration it
@@ -37,7 +38,6 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -49,12 +49,14 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/net/io_settings.hpp"
 #include "actors/net/wire.hpp"
+#include "bench/bench_support.hpp"
 #include "messages/raft_messages.hpp"
 #include "messages/type_ids.hpp"
 
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using raft::bench::clock_type;
 using raft::net::net_raft_atom;
 
 namespace {
@@ -92,17 +94,13 @@ bool known_config(const std::string& c) {
 }
 
 /// The actor system configuration of one scheduler configuration; the
-/// "raft-node" one mirrors node_config in apps/raft_node.cpp.
+/// "raft-node" one is raft-node's (actors/net/io_settings.hpp).
 struct bench_config : caf::actor_system_config {
   explicit bench_config(const std::string& which) {
     load<caf::io::middleman>();
     raft::register_types(*this);
-    if (which == "raft-node") {
-      set("middleman.heartbeat-interval", caf::timespan{100ms});
-      set("middleman.connection-timeout", caf::timespan{1000ms});
-      set("scheduler.policy", caf::atom("sharing"));
-      set("scheduler.max-threads", 2);
-    }
+    if (which == "raft-node")
+      raft::net::use_node_io_settings(*this);
   }
 };
 
@@ -158,8 +156,7 @@ int serve(std::uint16_t port, const std::string& config) {
 struct run_result {
   std::uint64_t round_trips = 0;
   double seconds = 0;
-  double p50_us = 0;
-  double p99_us = 0;
+  raft::bench::latency_figures latency;
 };
 
 /// Keeps `window` append_entries in flight to the echo actor until the
@@ -167,15 +164,9 @@ struct run_result {
 struct driver_state {
   caf::actor server;
   std::size_t entries = 0;
+  /// The next request's number, carried as prev_log_index.
   std::uint64_t next_seq = 1;
-  clock_type::time_point deadline;
-  /// Send time by sequence number (carried as prev_log_index).
-  std::vector<clock_type::time_point> sent_at;
-  /// Owned by the caller, which reads it after the driver has exited.
-  std::shared_ptr<std::vector<double>> latencies_us;
-  std::uint64_t acked = 0;
-  std::uint64_t in_flight = 0;
-  caf::response_promise done;
+  raft::bench::request_window window;
 };
 
 using driver_actor = caf::stateful_actor<driver_state>;
@@ -196,10 +187,7 @@ void send_next(driver_actor* self) {
     e.data.assign(128, 'x');
     ae.entries.push_back(std::move(e));
   }
-  if (st.sent_at.size() <= seq)
-    st.sent_at.resize(seq * 2 + 1);
-  st.sent_at[seq] = clock_type::now();
-  ++st.in_flight;
+  st.window.sent(seq);
   self->send(st.server, net_raft_atom::value, cluster_id, raft::server_id{1},
              raft::server_id{2}, std::move(ae));
 }
@@ -209,42 +197,29 @@ caf::behavior driver(driver_actor* self, caf::actor server,
                      std::shared_ptr<std::vector<double>> latencies_us) {
   self->state.server = server;
   self->state.entries = entries;
-  self->state.latencies_us = std::move(latencies_us);
+  self->state.window.latencies_us = std::move(latencies_us);
   self->monitor(server);
   self->set_down_handler([self](caf::down_msg& dm) {
-    if (self->state.done.pending())
-      self->state.done.deliver(dm.reason ? dm.reason
-                                         : caf::make_error(
-                                           caf::sec::request_receiver_down));
+    auto& done = self->state.window.done;
+    if (done.pending())
+      done.deliver(dm.reason ? dm.reason
+                             : caf::make_error(
+                               caf::sec::request_receiver_down));
     self->quit(dm.reason);
   });
   return {
     [self](raft::submit_atom, int window, double seconds) {
-      auto& st = self->state;
-      st.deadline = clock_type::now()
-                    + std::chrono::duration_cast<clock_type::duration>(
-                      std::chrono::duration<double>(seconds));
-      st.done = self->make_response_promise();
-      for (int w = 0; w < window; ++w)
-        send_next(self);
-      return st.done;
+      return self->state.window.begin(seconds, self->make_response_promise(),
+                                      window, [self] { send_next(self); });
     },
     [self](net_raft_atom, const std::string&, raft::server_id,
            raft::server_id, const raft::append_entries_reply& r) {
-      auto& st = self->state;
-      auto now = clock_type::now();
+      auto& window = self->state.window;
       auto seq = r.prev_log_index.value;
-      if (seq >= st.sent_at.size() || !r.success)
+      if (seq >= window.sent_at.size() || !r.success)
         return; // not ours
-      st.latencies_us->push_back(
-        std::chrono::duration<double, std::micro>(now - st.sent_at[seq])
-          .count());
-      ++st.acked;
-      --st.in_flight;
-      if (now < st.deadline)
+      if (window.acknowledged(seq))
         send_next(self);
-      else if (st.in_flight == 0 && st.done.pending())
-        st.done.deliver(st.acked);
     },
   };
 }
@@ -269,12 +244,7 @@ bool run_one(caf::actor_system& sys, const caf::actor& server,
   out.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   self->send_exit(drv, caf::exit_reason::user_shutdown);
   self->wait_for(drv);
-  auto& lat = *latencies;
-  if (!lat.empty()) {
-    std::sort(lat.begin(), lat.end());
-    out.p50_us = lat[lat.size() / 2];
-    out.p99_us = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
-  }
+  out.latency = raft::bench::latency_of(*latencies);
   return ok;
 }
 
@@ -305,8 +275,8 @@ bool client(const std::string& config, const raft::net::member_address& target,
       if (!run_one(sys, *server, r.entries, w, opts.seconds, res))
         return false;
       std::printf("%-10s %-11s %9d %12.0f %10.0f %10.0f\n", config.c_str(),
-                  r.name, w, res.round_trips / res.seconds, res.p50_us,
-                  res.p99_us);
+                  r.name, w, res.round_trips / res.seconds,
+                  res.latency.p50_us, res.latency.p99_us);
       std::fflush(stdout);
     }
   }
@@ -324,7 +294,7 @@ void print_header(const options& opts) {
               "in flight", "round trips/s", "p50 us", "p99 us");
 }
 
-// -- the server child -----------------------------------------------------------
+// -- the server child ---------------------------------------------------------
 
 volatile pid_t child_pid = 0;
 int child_stdin = -1;
@@ -428,26 +398,13 @@ bool stop_server() {
   return false;
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss{s};
-  std::string item;
-  while (std::getline(ss, item, ','))
-    out.push_back(item);
-  return out;
-}
-
 int real_main(int argc, char** argv) {
   options opts;
   std::string config = "raft-node";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        usage(("missing value after " + a).c_str());
-        std::exit(2);
-      }
-      return argv[++i];
+    auto value = [&] {
+      return raft::bench::option_value(argc, argv, i, usage);
     };
     if (a == "--help" || a == "-h")
       return usage(nullptr);
@@ -455,10 +412,10 @@ int real_main(int argc, char** argv) {
       opts.seconds = std::atof(value().c_str());
     else if (a == "--windows") {
       opts.windows.clear();
-      for (auto& w : split(value()))
+      for (auto& w : raft::bench::comma_list(value()))
         opts.windows.push_back(std::atoi(w.c_str()));
     } else if (a == "--configs")
-      opts.configs = split(value());
+      opts.configs = raft::bench::comma_list(value());
     else if (a == "--config")
       config = value();
     else if (a == "--serve") {

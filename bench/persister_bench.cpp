@@ -8,7 +8,8 @@
 // carry consecutive indexes (one log), like a leader's own appends.
 //
 // Prints, per policy and writer count: appends/s, fsyncs/s, entries per
-// fsync, acknowledgement latency p50/p99; then the peak RSS of the process.
+// fsync, acknowledgement latency p50/p99 (nearest-rank percentiles,
+// bench/stats.hpp); then the peak RSS of the process.
 //
 //   ./build/bench/persister-bench [--seconds S] [--writers 1,16,256]
 //                                 [--payload BYTES] [--dir DIR]
@@ -19,7 +20,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,11 +28,12 @@
 #include <caf/all.hpp>
 
 #include "actors/persister_actor.hpp"
+#include "bench/bench_support.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/disk_store.hpp"
 
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using raft::bench::clock_type;
 
 namespace {
 
@@ -55,24 +56,17 @@ struct result {
   std::uint64_t appends = 0;
   std::uint64_t fsyncs = 0;
   double seconds = 0;
-  double p50_us = 0;
-  double p99_us = 0;
+  raft::bench::latency_figures latency;
 };
 
 /// Drives one persister with `writers` outstanding one-entry batches until
-/// `deadline`; records per-batch acknowledgement latency.
+/// the deadline; records per-batch acknowledgement latency.
 struct driver_state {
   caf::actor persister;
   std::size_t payload = 0;
+  /// The next batch's log index (batches are numbered by it).
   std::uint64_t next_index = 1;
-  clock_type::time_point deadline;
-  /// Send time of each in-flight batch, by index.
-  std::vector<clock_type::time_point> sent_at;
-  /// Owned by main, which reads it after the driver has exited.
-  std::shared_ptr<std::vector<double>> latencies_us;
-  std::uint64_t acked = 0;
-  std::uint64_t in_flight = 0;
-  caf::response_promise done;
+  raft::bench::request_window window;
 };
 
 using driver_actor = caf::stateful_actor<driver_state>;
@@ -87,11 +81,8 @@ void send_next(driver_actor* self) {
   e.data.assign(st.payload, 'x');
   b.entries.push_back(std::move(e));
   b.last = raft::log_id{raft::term_t{1}, raft::index_t{st.next_index}};
-  if (st.sent_at.size() <= st.next_index)
-    st.sent_at.resize(st.next_index * 2 + 1);
-  st.sent_at[st.next_index] = clock_type::now();
+  st.window.sent(st.next_index);
   ++st.next_index;
-  ++st.in_flight;
   self->send(st.persister, std::move(b));
 }
 
@@ -100,30 +91,15 @@ caf::behavior driver(driver_actor* self, caf::actor persister,
                      std::shared_ptr<std::vector<double>> latencies_us) {
   self->state.persister = std::move(persister);
   self->state.payload = payload;
-  self->state.latencies_us = std::move(latencies_us);
+  self->state.window.latencies_us = std::move(latencies_us);
   return {
     [self](raft::submit_atom, int writers, double seconds) {
-      auto& st = self->state;
-      st.deadline = clock_type::now()
-                    + std::chrono::duration_cast<clock_type::duration>(
-                      std::chrono::duration<double>(seconds));
-      st.done = self->make_response_promise();
-      for (int w = 0; w < writers; ++w)
-        send_next(self);
-      return st.done;
+      return self->state.window.begin(seconds, self->make_response_promise(),
+                                      writers, [self] { send_next(self); });
     },
     [self](const raft::persisted& p) {
-      auto& st = self->state;
-      auto now = clock_type::now();
-      st.latencies_us->push_back(
-        std::chrono::duration<double, std::micro>(now - st.sent_at[p.index.value])
-          .count());
-      ++st.acked;
-      --st.in_flight;
-      if (now < st.deadline)
+      if (self->state.window.acknowledged(p.index.value))
         send_next(self);
-      else if (st.in_flight == 0)
-        st.done.deliver(st.acked);
     },
   };
 }
@@ -162,12 +138,7 @@ result run_one(caf::actor_system& sys, const std::string& dir,
   self->send_exit(persister, caf::exit_reason::user_shutdown);
   self->wait_for(drv, persister);
   // The driver has exited: its latencies are ours now.
-  auto& lat = *latencies;
-  if (!lat.empty()) {
-    std::sort(lat.begin(), lat.end());
-    r.p50_us = lat[lat.size() / 2];
-    r.p99_us = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
-  }
+  r.latency = raft::bench::latency_of(*latencies);
   return r;
 }
 
@@ -177,12 +148,8 @@ int main(int argc, char** argv) {
   options opts;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        usage(("missing value after " + a).c_str());
-        std::exit(2);
-      }
-      return argv[++i];
+    auto value = [&] {
+      return raft::bench::option_value(argc, argv, i, usage);
     };
     if (a == "--help" || a == "-h")
       return usage(nullptr);
@@ -194,10 +161,8 @@ int main(int argc, char** argv) {
       opts.dir = value();
     else if (a == "--writers") {
       opts.writers.clear();
-      std::stringstream ss{value()};
-      std::string item;
-      while (std::getline(ss, item, ','))
-        opts.writers.push_back(std::atoi(item.c_str()));
+      for (auto& w : raft::bench::comma_list(value()))
+        opts.writers.push_back(std::atoi(w.c_str()));
     } else
       return usage(("unknown option " + a).c_str());
   }
@@ -208,18 +173,12 @@ int main(int argc, char** argv) {
   bool temp = opts.dir.empty();
   std::string root = opts.dir;
   if (temp) {
-    auto pattern = (std::filesystem::temp_directory_path()
-                    / "caf-raft-persister-bench-XXXXXX")
-                     .string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::perror("persister-bench: mkdtemp");
+    root = raft::bench::make_temp_dir("caf-raft-persister-bench",
+                                      "persister-bench");
+    if (root.empty())
       return 1;
-    }
-    root = pattern;
   }
-  caf::actor_system_config cfg;
-  raft::register_types(cfg);
-  cfg.set("scheduler.max-threads", 2);
+  raft::bench::bench_system_config cfg;
   int rc = 0;
   {
     caf::actor_system sys{cfg};
@@ -241,7 +200,7 @@ int main(int argc, char** argv) {
                         : "sync_each_entry",
                       w, r.appends / r.seconds, r.fsyncs / r.seconds,
                       r.fsyncs ? double(r.appends) / double(r.fsyncs) : 0.0,
-                      r.p50_us, r.p99_us);
+                      r.latency.p50_us, r.latency.p99_us);
           std::fflush(stdout);
         } catch (const std::exception& e) {
           std::fprintf(stderr, "persister-bench: %s\n", e.what());

@@ -36,11 +36,12 @@
 
 #include "actors/node_supervisor.hpp"
 #include "actors/transport.hpp"
+#include "bench/bench_support.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/disk_store.hpp"
 
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using raft::bench::clock_type;
 
 namespace {
 
@@ -404,16 +405,11 @@ int main(int argc, char** argv) {
   }
   if (opts.commands == 0 || opts.snapshot_every == 0 || opts.inflight < 1)
     return usage("--commands, --snapshot-every and --inflight must be > 0");
-  auto pattern = (std::filesystem::temp_directory_path()
-                  / "caf-raft-snapshot-bench-XXXXXX")
-                   .string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    std::perror("snapshot-bench: mkdtemp");
+  auto pattern = raft::bench::make_temp_dir("caf-raft-snapshot-bench",
+                                            "snapshot-bench");
+  if (pattern.empty())
     return 1;
-  }
-  caf::actor_system_config cfg;
-  raft::register_types(cfg);
-  cfg.set("scheduler.max-threads", 2);
+  raft::bench::bench_system_config cfg;
   int rc = 0;
   {
     caf::actor_system sys{cfg};

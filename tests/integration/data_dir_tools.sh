@@ -34,6 +34,16 @@ grep -q "cluster raft-demo, node 1" "$work/out.txt" || fail "no identity line"
 grep -q "log             1\.\.120 " "$work/out.txt" || fail "wrong log range: $(cat "$work/out.txt")"
 "$inspect" --json "$work/data/node-2" | grep -q '"ok":true' \
   || fail "--json does not say ok"
+# --json escapes strings as JSON (apps/json_string.hpp): a copy of the
+# directory under a name with a quote, a backslash, a tab, a control
+# character, a newline, a carriage return and a UTF-8 letter.
+odd=$'odd "q" \\ tab\t ctl\x01 nl\n cr\r \xc3\xa9'
+cp -r "$work/data/node-1" "$work/$odd"
+expected='"dir":"'"$work"'/odd \"q\" \\ tab\t ctl\u0001 nl\n cr\r '$'\xc3\xa9''",'
+"$inspect" --json "$work/$odd" >"$work/out.json"; rc=$?
+expect_rc 0 $rc "raft-inspect --json on an oddly named directory"
+grep -qF -- "$expected" "$work/out.json" \
+  || fail "--json escaped the directory name wrongly: $(cat "$work/out.json")"
 
 # 3. A torn tail: cut the last record short.
 seg="$(ls "$work/data/node-3"/log-*.seg | tail -n 1)"

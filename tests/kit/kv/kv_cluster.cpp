@@ -14,6 +14,7 @@
 #include "tests/kit/kv/kv_network.hpp"
 #include "tests/kit/linearizability/checker.hpp"
 #include "tests/kit/linearizability/html.hpp"
+#include "tests/kit/linearizability/kv_reply_output.hpp"
 
 namespace raft::testing {
 
@@ -57,20 +58,6 @@ struct answer_slot {
   kv::reply r;
 };
 
-lin::kv_output output_of(const kv::reply& r, const lin::kv_input& in) {
-  if (r.error != errc::none)
-    return lin::unknown_outcome();
-  switch (in.op) {
-    case lin::kv_input::kind::get:
-      return r.found ? lin::found(r.value) : lin::not_found();
-    case lin::kv_input::kind::cas:
-    case lin::kv_input::kind::del:
-      return lin::done(r.ok);
-    default:
-      return lin::done(true);
-  }
-}
-
 } // namespace
 
 // -- clerk ------------------------------------------------------------------------
@@ -111,7 +98,7 @@ kv::reply clerk::run(kv::command cmd, const lin::kv_input& in) {
   }
   auto r = slot->r;
   if (recording_)
-    owner_.history_.end(op, output_of(r, in), owner_.now_ns());
+    owner_.history_.end(op, lin::output_of(r, in), owner_.now_ns());
   return r;
 }
 
