@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "messages/ids.hpp"
@@ -67,6 +68,17 @@ struct snapshot_install {
   /// raft::crc32), which the store verifies against what it staged.
   std::uint64_t size = 0;
   std::uint32_t crc32 = 0;
+  /// The install of a snapshot received from the leader: its `size` bytes
+  /// with CRC-32 `crc` are in the staging area.
+  static snapshot_install staged_bytes(log_id last_included,
+                                       std::uint64_t size, std::uint32_t crc) {
+    snapshot_install s;
+    s.last_included = last_included;
+    s.staged = true;
+    s.size = size;
+    s.crc32 = crc;
+    return s;
+  }
   friend bool operator==(const snapshot_install& a,
                          const snapshot_install& b) {
     return a.last_included == b.last_included && a.data == b.data
@@ -185,6 +197,25 @@ struct apply_msg {
   std::string snapshot;
   term_t snapshot_term;
   index_t snapshot_index;
+  /// The committed entry `command` at (term, index).
+  static apply_msg of_command(index_t index, term_t term,
+                              std::string command) {
+    apply_msg m;
+    m.command_valid = true;
+    m.command = std::move(command);
+    m.command_index = index;
+    m.command_term = term;
+    return m;
+  }
+  /// The snapshot `bytes` of the state machine through `last_included`.
+  static apply_msg of_snapshot(log_id last_included, std::string bytes) {
+    apply_msg m;
+    m.snapshot_valid = true;
+    m.snapshot = std::move(bytes);
+    m.snapshot_term = last_included.term;
+    m.snapshot_index = last_included.index;
+    return m;
+  }
   friend bool operator==(const apply_msg& a, const apply_msg& b) {
     return a.command_valid == b.command_valid && a.command == b.command
            && a.command_index == b.command_index

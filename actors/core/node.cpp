@@ -56,14 +56,9 @@ node::node(config cfg, stored_state state)
   set_snapshot_data(std::move(state.snapshot));
   // §7: a restarted server starts from its snapshot: commit and applied
   // start at the base, and a fresh state machine first loads the snapshot.
-  if (log_.base().index != index_t{}) {
-    apply_msg a;
-    a.snapshot_valid = true;
-    a.snapshot = *snapshot_data_;
-    a.snapshot_term = log_.base().term;
-    a.snapshot_index = log_.base().index;
-    durability_.apply_snapshot_now(std::move(a));
-  }
+  if (log_.base().index != index_t{})
+    durability_.apply_snapshot_now(
+      apply_msg::of_snapshot(log_.base(), *snapshot_data_));
   reset_election_timer();
 }
 

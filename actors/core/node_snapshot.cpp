@@ -215,20 +215,13 @@ void node::install_received_snapshot(log_id last_included, std::uint64_t size,
   set_snapshot_data({});
   snapshot_crc_ = crc;
   snapshot_bytes_pending_ = true;
-  snapshot_install install;
-  install.last_included = last_included;
-  install.staged = true;
-  install.size = size;
-  install.crc32 = crc;
-  durability_.persist_received_snapshot(std::move(install), kept);
+  durability_.persist_received_snapshot(
+    snapshot_install::staged_bytes(last_included, size, crc), kept);
   // Step 8: "Reset state machine using snapshot contents" -- once the
   // batch carrying the snapshot (the next one) is durable and its bytes
-  // are back.
-  apply_msg a;
-  a.snapshot_valid = true;
-  a.snapshot_term = last_included.term;
-  a.snapshot_index = last_included.index;
-  durability_.apply_snapshot_after_persist(std::move(a));
+  // are back (on_snapshot_read_back fills them in).
+  durability_.apply_snapshot_after_persist(
+    apply_msg::of_snapshot(last_included, {}));
 }
 
 } // namespace raft::core

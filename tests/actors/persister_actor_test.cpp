@@ -196,12 +196,8 @@ TEST_CASE_METHOD(caf_fixture,
   persist_batch install;
   install.hard_state = hard_state{term_t{2}, server_id{}};
   install.last = id;
-  snapshot_install s;
-  s.last_included = id;
-  s.staged = true;
-  s.size = data.size();
-  s.crc32 = raft::crc32(data);
-  install.snapshot.push_back(s);
+  install.snapshot.push_back(
+    snapshot_install::staged_bytes(id, data.size(), raft::crc32(data)));
   self->send(p, install);
   sched.run();
   CHECK(store->chunks == 2);

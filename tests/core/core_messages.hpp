@@ -158,13 +158,9 @@ inline persist_batch staged_batch(hard_state hs, log_id snap,
                                   const std::string& data,
                                   std::uint64_t truncate_from,
                                   log_entries entries, log_id last) {
-  snapshot_install s;
-  s.last_included = snap;
-  s.staged = true;
-  s.size = data.size();
-  s.crc32 = raft::crc32(data);
-  return persist_batch{hs, index_t{truncate_from}, std::move(entries), last,
-                       {s}};
+  return persist_batch{
+    hs, index_t{truncate_from}, std::move(entries), last,
+    {snapshot_install::staged_bytes(snap, data.size(), raft::crc32(data))}};
 }
 
 inline hard_state hs(std::uint64_t term, std::uint32_t vote) {

@@ -204,17 +204,9 @@ TEST_CASE("durability: a received snapshot that drops the log rewrites the "
   f.take();
   REQUIRE_FALSE(f.log.install(lid(2, 5)));
   f.hard = hs(2, 0);
-  snapshot_install s;
-  s.last_included = lid(2, 5);
-  s.staged = true;
-  s.size = 4;
-  s.crc32 = raft::crc32("abcd");
-  f.d.persist_received_snapshot(s, false);
-  apply_msg a;
-  a.snapshot_valid = true;
-  a.snapshot_index = 5_i;
-  a.snapshot_term = 2_t;
-  f.d.apply_snapshot_after_persist(a);
+  f.d.persist_received_snapshot(
+    snapshot_install::staged_bytes(lid(2, 5), 4, raft::crc32("abcd")), false);
+  f.d.apply_snapshot_after_persist(apply_msg::of_snapshot(lid(2, 5), {}));
   CHECK(f.d.snapshot_apply_pending());
   CHECK(f.d.durable_index() == 2_i);
   auto out = f.take();
@@ -245,10 +237,8 @@ TEST_CASE("durability: a received snapshot that keeps a durable suffix "
   // Log 1/1 1/2, all durable; the snapshot covers 1/1 and matches it.
   fixture f;
   REQUIRE(f.log.install(lid(1, 1)));
-  snapshot_install s;
-  s.last_included = lid(1, 1);
-  s.staged = true;
-  f.d.persist_received_snapshot(s, true);
+  f.d.persist_received_snapshot(snapshot_install::staged_bytes(lid(1, 1), 0, 0),
+                                true);
   CHECK(f.d.durable_index() == 2_i);
   auto out = f.take();
   REQUIRE(out.persist);

@@ -289,11 +289,7 @@ TEST_CASE("snapshot applier: offers a snapshot per batch crossing 10k-1",
   auto inc = log->new_incarnation(0);
   snapshot_applier app{log, 0, inc};
   auto cmd = [](std::uint64_t i) {
-    apply_msg m;
-    m.command_valid = true;
-    m.command = std::to_string(i);
-    m.command_index = index_t{i};
-    return m;
+    return apply_msg::of_command(index_t{i}, term_t{}, std::to_string(i));
   };
   for (std::uint64_t i = 1; i <= 8; ++i)
     app.apply(cmd(i));
@@ -306,10 +302,7 @@ TEST_CASE("snapshot applier: offers a snapshot per batch crossing 10k-1",
   CHECK(apply_log::decode_snapshot(*snap)->first == 12);
   CHECK_FALSE(app.take_snapshot(index_t{12}));
   // Ingesting a snapshot through apply_msg.
-  apply_msg m;
-  m.snapshot_valid = true;
-  m.snapshot = *snap;
-  m.snapshot_index = index_t{12};
+  auto m = apply_msg::of_snapshot(log_id{term_t{}, index_t{12}}, *snap);
   auto inc2 = log->new_incarnation(0);
   snapshot_applier app2{log, 0, inc2};
   app2.apply(m);

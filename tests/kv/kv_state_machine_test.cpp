@@ -14,21 +14,12 @@ using namespace raft::kv::test;
 namespace {
 
 apply_msg command_msg(std::uint64_t index, std::string bytes) {
-  apply_msg m;
-  m.command_valid = true;
-  m.command = std::move(bytes);
-  m.command_index = index_t{index};
-  m.command_term = term_t{1};
-  return m;
+  return apply_msg::of_command(index_t{index}, term_t{1}, std::move(bytes));
 }
 
 apply_msg snapshot_msg(std::uint64_t index, std::string bytes) {
-  apply_msg m;
-  m.snapshot_valid = true;
-  m.snapshot = std::move(bytes);
-  m.snapshot_index = index_t{index};
-  m.snapshot_term = term_t{1};
-  return m;
+  return apply_msg::of_snapshot(log_id{term_t{1}, index_t{index}},
+                                std::move(bytes));
 }
 
 /// Applies `c` at `index` and decodes the reply.
@@ -238,11 +229,7 @@ TEST_CASE("kv machine: with read_index a get without a session is read-only "
   put.kind = op::put;
   put.key = "k";
   put.value = "v";
-  apply_msg a;
-  a.command_valid = true;
-  a.command = encode(put);
-  a.command_index = index_t{1};
-  m.apply(a);
+  m.apply(command_msg(1, encode(put)));
   command get;
   get.kind = op::get;
   get.key = "k";

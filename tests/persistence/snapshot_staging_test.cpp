@@ -33,12 +33,8 @@ snapshot_chunk piece(log_id id, const std::string& data, std::size_t offset,
 persist_batch staged_install(hard_state h, log_id id, const std::string& data,
                              std::uint64_t last) {
   auto b = batch(h, {}, last);
-  snapshot_install s;
-  s.last_included = id;
-  s.staged = true;
-  s.size = data.size();
-  s.crc32 = raft::crc32(data);
-  b.snapshot.push_back(s);
+  b.snapshot.push_back(
+    snapshot_install::staged_bytes(id, data.size(), raft::crc32(data)));
   return b;
 }
 
