@@ -12,10 +12,10 @@
 //
 // Messages handled while running:
 //   (tick_atom)                                   -> node.tick()
-//   (server_id from, server_id to, request_vote)  -> node.step(from, msg)
-//   (... request_vote_reply | append_entries | append_entries_reply)
-//                                       idem; dropped (and counted) when
-//                                       `to` is not this peer's id
+//   (server_id from, server_id to, M)             -> node.step(from, msg)
+//       for every Raft message type M (each alternative of rpc_message;
+//       handlers from messages/rpc_handlers.hpp); dropped (and counted)
+//       when `to` is not this peer's id
 //   (persisted)                                   -> node.on_persisted(...)
 //   (propose_atom, std::string cmd)               -> propose_result
 //   (read_index_atom, std::uint64_t request_id)   -> node.read_index(id);

@@ -18,6 +18,7 @@
 #include "messages/client_messages.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/memory_store.hpp"
@@ -123,20 +124,9 @@ inline log_entry entry(std::uint64_t term, std::uint64_t index,
 inline caf::behavior
 recording_transport(caf::event_based_actor*,
                     std::shared_ptr<std::vector<envelope>> log) {
-  return {
-    [log](server_id from, server_id to, request_vote& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-    [log](server_id from, server_id to, request_vote_reply& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-    [log](server_id from, server_id to, append_entries& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-    [log](server_id from, server_id to, append_entries_reply& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-  };
+  return rpc_handlers([log](server_id from, server_id to, auto& m) {
+    log->push_back(envelope{from, to, std::move(m)});
+  });
 }
 
 /// What a fake_persister has seen and holds.

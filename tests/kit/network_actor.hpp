@@ -83,7 +83,9 @@ using net_reliable_atom = caf::atom_constant<caf::atom("n_reliable")>;
 /// (net_reorder_atom, bool long_reordering) -> ok_atom.
 using net_reorder_atom = caf::atom_constant<caf::atom("n_reorder")>;
 
-/// Internal: a delayed message reaching the end of its delay.
+/// Internal, sent to itself: a delayed message reaching the end of its delay,
+/// (net_deliver_atom, int32_t to_slot, uint64_t incarnation, uint64_t bytes,
+///  server_id from, server_id to, M) for every Raft message type M.
 using net_deliver_atom = caf::atom_constant<caf::atom("n_deliver")>;
 
 // -- statistics ----------------------------------------------------------------
