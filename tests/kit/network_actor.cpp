@@ -202,11 +202,15 @@ caf::behavior network_actor(network_actor_type* self, network_config cfg) {
   st.slots.resize(static_cast<std::size_t>(cfg.servers));
   st.rng.seed(cfg.seed);
   st.cfg = std::move(cfg);
-  auto slot = [self](int32_t server) -> server_slot* {
+  // Applies `f` to the slot of `server` and answers ok_atom, or answers
+  // invalid_argument when `server` is no slot of this network.
+  auto with_slot = [self](int32_t server,
+                          auto f) -> caf::result<caf::ok_atom> {
     auto& slots = self->state.slots;
     if (server < 0 || static_cast<std::size_t>(server) >= slots.size())
-      return nullptr;
-    return &slots[static_cast<std::size_t>(server)];
+      return caf::sec::invalid_argument;
+    f(slots[static_cast<std::size_t>(server)]);
+    return caf::ok_atom::value;
   };
   // -- Raft messages ---------------------------------------------------------
   auto on_message = [self](server_id from, server_id to, auto& msg) {
@@ -222,38 +226,24 @@ caf::behavior network_actor(network_actor_type* self, network_config cfg) {
                           std::uint64_t>(on_delivery))
     .or_else(
       // -- control -----------------------------------------------------------
-      [=](net_attach_atom, int32_t server,
-          caf::actor& peer) -> caf::result<caf::ok_atom> {
-        auto s = slot(server);
-        if (!s)
-          return caf::sec::invalid_argument;
-        s->peer = std::move(peer);
-        ++s->incarnation;
-        return caf::ok_atom::value;
+      [=](net_attach_atom, int32_t server, caf::actor& peer) {
+        return with_slot(server, [&](server_slot& s) {
+          s.peer = std::move(peer);
+          ++s.incarnation;
+        });
       },
-      [=](net_detach_atom, int32_t server) -> caf::result<caf::ok_atom> {
-        auto s = slot(server);
-        if (!s)
-          return caf::sec::invalid_argument;
-        s->peer = nullptr;
-        ++s->incarnation;
-        return caf::ok_atom::value;
+      [=](net_detach_atom, int32_t server) {
+        return with_slot(server, [](server_slot& s) {
+          s.peer = nullptr;
+          ++s.incarnation;
+        });
       },
-      [=](net_connect_atom, int32_t server,
-          bool connected) -> caf::result<caf::ok_atom> {
-        auto s = slot(server);
-        if (!s)
-          return caf::sec::invalid_argument;
-        s->connected = connected;
-        return caf::ok_atom::value;
+      [=](net_connect_atom, int32_t server, bool connected) {
+        return with_slot(server,
+                         [&](server_slot& s) { s.connected = connected; });
       },
-      [=](net_group_atom, int32_t server,
-          int32_t group) -> caf::result<caf::ok_atom> {
-        auto s = slot(server);
-        if (!s)
-          return caf::sec::invalid_argument;
-        s->group = group;
-        return caf::ok_atom::value;
+      [=](net_group_atom, int32_t server, int32_t group) {
+        return with_slot(server, [&](server_slot& s) { s.group = group; });
       },
       [=](net_reliable_atom, bool reliable) {
         self->state.cfg.reliable = reliable;
