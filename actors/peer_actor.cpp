@@ -55,18 +55,13 @@ void drain(peer_actor_type* self) {
   for (auto& c : out.snapshot_chunks)
     self->send(st.cfg.persister, std::move(c));
   // 1. Durable state first: the persister answers (persisted) when done.
-  if (out.persist) {
-    ++st.batches_sent;
+  if (out.persist)
     self->send(st.cfg.persister, std::move(*out.persist));
-  }
   // 2. Messages that may leave now (held replies were released by the core
   //    only once on_persisted covered them).
-  if (st.cfg.transport) {
-    for (auto& env : out.messages) {
-      ++st.messages_sent;
+  if (st.cfg.transport)
+    for (auto& env : out.messages)
       send_envelope(self, st.cfg.transport, std::move(env));
-    }
-  }
   // 3a. A snapshot for the state machine, before any later entry.
   if (out.apply_snapshot && st.cfg.state_machine)
     self->send(st.cfg.state_machine, apply_atom::value,
@@ -104,14 +99,13 @@ bool input(peer_actor_type* self, F&& f) {
   }
 }
 
-/// A Raft message from the transport: (from, to, msg).
+/// A Raft message from the transport: (from, to, msg). Dropped when `to`
+/// is not this peer.
 template <class Message>
 void on_rpc(peer_actor_type* self, server_id from, server_id to,
             Message& msg) {
-  if (to != self->state.cfg.raft.id) {
-    ++self->state.misaddressed;
+  if (to != self->state.cfg.raft.id)
     return;
-  }
   input(self, [&](core::node& n) {
     n.step(from, rpc_message{std::move(msg)});
   });

@@ -14,8 +14,8 @@
 //   (tick_atom)                                   -> node.tick()
 //   (server_id from, server_id to, M)             -> node.step(from, msg)
 //       for every Raft message type M (each alternative of rpc_message;
-//       handlers from messages/rpc_handlers.hpp); dropped (and counted)
-//       when `to` is not this peer's id
+//       handlers from messages/rpc_handlers.hpp); dropped when `to` is
+//       not this peer's id
 //   (persisted)                                   -> node.on_persisted(...)
 //   (propose_atom, std::string cmd)               -> propose_result
 //   (read_index_atom, std::uint64_t request_id)   -> node.read_index(id);
@@ -62,7 +62,6 @@
 // broken contract, e.g. an unexpected persisted acknowledgement).
 #pragma once
 
-#include <cstdint>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -113,15 +112,6 @@ struct peer_state {
   /// Role as of the last printed or published status (to print "became"
   /// lines only when the role changes).
   raft::role last_role = raft::role::follower;
-
-  // -- counters (volatile, for tests and diagnostics) -------------------------
-
-  /// Raft messages received whose `to` was not this peer's id (dropped).
-  std::uint64_t misaddressed = 0;
-  /// Persist batches sent to the persister.
-  std::uint64_t batches_sent = 0;
-  /// Raft messages handed to the transport.
-  std::uint64_t messages_sent = 0;
 };
 
 using peer_actor_type = caf::stateful_actor<peer_state>;
