@@ -1,7 +1,7 @@
-// election_timer_actor -- the metronome of one peer (DESIGN.md §1): every
-// `interval` it sends (tick_atom) to its peer. The core counts ticks and
-// draws its randomized election timeout itself, so there is no one-shot
-// timer to cancel (CAF 0.17 has no cancel handle, CAF-0.17-NOTES.md §4).
+// election_timer_actor -- the metronome of one peer: every `interval` it
+// sends (tick_atom) to its peer. The core counts ticks and draws its
+// randomized election timeout itself, so there is no one-shot timer to
+// cancel (CAF 0.17's delayed_send returns no handle to cancel it with).
 //
 // Implementation: a self-addressed delayed_send(self, interval, tick_atom)
 // re-armed on every tick. It runs on the real clock and on the

@@ -1,7 +1,7 @@
 // peer_actor -- one Raft server as a CAF actor: a thin shell around
-// raft::core::node (STYLE habits 2 and 7). Every handler feeds one input to
-// the core and then drains the core's output; the actor itself knows no Raft
-// rule (no role, no term logic, no ordering decisions).
+// raft::core::node. Every handler feeds one input to the core and then
+// drains the core's output; the actor itself knows no Raft rule (no role,
+// no term logic, no ordering decisions).
 //
 // Lifecycle (the only use of behavior changes, and done with request/await):
 // 1. loading: the peer asks its persister for the durable state with
@@ -16,6 +16,12 @@
 //       for every Raft message type M (each alternative of rpc_message;
 //       handlers from messages/rpc_handlers.hpp); dropped when `to` is
 //       not this peer's id
+//   (snapshot_atom, index_t index, std::string data) -> node.snapshot(...)
+//       the service's snapshot through `index`, offered by the state
+//       machine actor (the core ignores one it cannot use)
+//   (snapshot_read_back)             -> node.on_snapshot_read_back(...)
+//       the persister's read-back of an installed snapshot's bytes, sent
+//       before the (persisted) of the batch that installed it
 //   (persisted)                                   -> node.on_persisted(...)
 //   (propose_atom, std::string cmd)               -> propose_result
 //   (read_index_atom, std::uint64_t request_id)   -> node.read_index(id);
@@ -23,10 +29,17 @@
 //   (caf::get_atom, status_atom)                  -> peer_status
 //
 // Drain, after every input, in the order of core::output:
+//   0. output.snapshot_chunks -> (snapshot_chunk) each to the persister,
+//                          which stages it, before the batch that may
+//                          install the snapshot;
 //   1. output.persist   -> (persist_batch) to the persister, which answers
-//                          (persisted) to this actor once it is durable;
+//                          (persisted) to this actor once it is durable
+//                          (preceded by (snapshot_read_back) when the
+//                          batch installs a received snapshot);
 //   2. output.messages  -> (from, to, <concrete message>) to the transport;
-//   3. output.committed -> (apply_atom, log_entries) to the state machine;
+//   3a. output.apply_snapshot -> (apply_atom, apply_msg) to the state
+//                          machine, before any committed entry;
+//   3b. output.committed -> (apply_atom, log_entries) to the state machine;
 //   4. output.reads_ready / reads_failed -> (read_index_atom, ...) to the
 //      state machine (see "Reads");
 //   5. output.state_changed -> peer_status to the observer (if any) and, if
@@ -81,8 +94,10 @@ struct peer_config {
   /// Receives (from, to, msg) for every outgoing Raft message. May be
   /// invalid (a single-member cluster sends nothing).
   caf::actor transport;
-  /// Receives (apply_atom, log_entries) with committed entries. May be
-  /// invalid in tests; the committed entries are then dropped.
+  /// Receives (apply_atom, apply_msg) with a snapshot to install,
+  /// (apply_atom, log_entries) with committed entries and the answers to
+  /// reads (read_index_atom, ...). May be invalid in tests; all of these
+  /// are then dropped.
   caf::actor state_machine;
   /// Receives a peer_status after every change of role, term, leader or
   /// vote. Optional.

@@ -1,5 +1,5 @@
-// persister_actor -- owns a node's store and makes its writes durable
-// (DESIGN.md §1 and §4). The only user of the store.
+// persister_actor -- owns a node's store and makes its writes durable. The
+// only user of the store.
 //
 // Protocol:
 //   (load_atom)     -> (hard_state, log_id base, std::string snapshot,
@@ -15,7 +15,7 @@
 //                      area (store::stage_snapshot_chunk) in arrival order
 //                      with the batches, at the next flush; not synced.
 //
-// Group commit (STYLE habit 10, ra's WAL): a persist_batch is only queued;
+// Group commit (as ra's WAL does it): a persist_batch is only queued;
 // the first one of a burst sends (flush_atom) to the persister itself.
 // Because the mailbox is FIFO, every batch already queued is handled before
 // that flush, which then does store.write() for each queued batch, ONE

@@ -11,13 +11,13 @@
 //       `to` is unknown (or its peer is gone).
 //   (caf::get_atom, status_atom) -> (uint64_t delivered, uint64_t dropped)
 //
-// Handles and shutdown (CAF-0.17-NOTES.md §5): the transport holds strong
-// handles to the registered peers, and the peers hold one to the transport.
-// That cycle cannot keep anything alive past a stop: the transport monitors
-// every registered peer and forgets it when it goes down, and a peer's
-// handles die with its state when it exits. The transport itself is not
-// linked to (or owned by) any node; it lives while someone holds a handle
-// to it, so its owner should drop its handle or send it an exit
+// Handles and shutdown: the transport holds strong handles to the
+// registered peers, and the peers hold one to the transport. That cycle
+// cannot keep anything alive past a stop: the transport monitors every
+// registered peer and forgets it when it goes down, and a peer's handles
+// die with its state when it exits. The transport itself is not linked to
+// (or owned by) any node; it lives while someone holds a handle to it, so
+// its owner should drop its handle or send it an exit
 // (caf::anon_send_exit(t, caf::exit_reason::user_shutdown)) at shutdown.
 #pragma once
 

@@ -1,6 +1,6 @@
-// endpoint_actor -- the one actor a raft-node process publishes on its port
-// (DESIGN.md §6). It is the node's front door: Raft traffic from other
-// nodes, client requests and status queries all arrive here.
+// endpoint_actor -- the one actor a raft-node process publishes on its
+// port. It is the node's front door: Raft traffic from other nodes, client
+// requests and status queries all arrive here.
 //
 // Protocol:
 //   (register_atom, caf::actor peer, caf::actor state_machine)

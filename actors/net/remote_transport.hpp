@@ -1,11 +1,12 @@
 // remote_transport -- the `transport` of a node in distributed mode
-// (node_options::transport; DESIGN.md §6). It receives (from, to, M) from
-// the local peer and sends it, wrapped as
+// (node_options::transport). It receives (from, to, M) from the local peer
+// and sends it, wrapped as
 // (net_raft_atom, cluster_id, from, to, M), to the endpoint actor of `to`.
 //
 // Connections: at spawn it dials every other member without blocking (a
-// request with a timeout to the middleman's actor_handle, connect_atom; see
-// CAF-0.17-NOTES.md §6) and monitors the endpoint it gets. A failed dial or
+// request with a timeout to the middleman's actor_handle, connect_atom,
+// rather than the blocking middleman().remote_actor()) and monitors the
+// endpoint it gets. A failed dial or
 // a down_msg (connection lost; with middleman heartbeats also a hung peer)
 // schedules a re-dial after a backoff that starts at backoff_min and
 // doubles up to backoff_max; a successful dial resets it. While `to` is not

@@ -1,8 +1,8 @@
-// The wire protocol between raft-node processes (DESIGN.md §6). Every Raft
-// message that crosses the network is wrapped with the sender's cluster id
-// and both server ids, so the receiving endpoint can refuse traffic from
-// another cluster or from a server outside its --cluster list before the
-// peer ever sees it:
+// The wire protocol between raft-node processes. Every Raft message that
+// crosses the network is wrapped with the sender's cluster id and both
+// server ids, so the receiving endpoint can refuse traffic from another
+// cluster or from a server outside its --cluster list before the peer ever
+// sees it:
 //
 //   (net_raft_atom, std::string cluster_id, server_id from, server_id to, M)
 //     M any alternative of rpc_message (messages/raft_messages.hpp); the

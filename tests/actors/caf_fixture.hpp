@@ -1,4 +1,4 @@
-// Shared pieces of the actor tests (STYLE habit 15): an actor system on
+// Shared pieces of the actor tests: an actor system on
 // CAF's deterministic test_coordinator, and small fake actors that record
 // what they receive into shared vectors the test reads directly (everything
 // runs on the test thread under the test_coordinator).
@@ -27,7 +27,7 @@ namespace raft::test {
 
 using namespace std::chrono_literals;
 
-// -- the fixture ----------------------------------------------------------------
+// -- the fixture --------------------------------------------------------------
 
 /// An actor system on the test_coordinator plus a hidden scoped actor.
 /// Drive with sched.run() (queued jobs only) and sched.advance_time(d).
@@ -95,7 +95,7 @@ struct caf_fixture {
   std::size_t baseline;
 };
 
-// -- configurations ---------------------------------------------------------------
+// -- configurations -----------------------------------------------------------
 
 /// The Raft configuration of server `id` in the cluster {1, ..., n}.
 inline core::config make_config(std::uint32_t id, std::uint32_t n = 3) {
@@ -118,7 +118,7 @@ inline log_entry entry(std::uint64_t term, std::uint64_t index,
   return e;
 }
 
-// -- fake actors --------------------------------------------------------------------
+// -- fake actors --------------------------------------------------------------
 
 /// Records every Raft message it receives as an envelope.
 inline caf::behavior

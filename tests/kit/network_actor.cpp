@@ -12,7 +12,7 @@
 
 namespace raft::testing {
 
-// -- network_stats ---------------------------------------------------------------
+// -- network_stats ------------------------------------------------------------
 
 network_stats::network_stats(int servers)
   : servers_(servers),
@@ -57,7 +57,7 @@ void network_stats::on_serialization_error() {
   serialization_errors_.fetch_add(1);
 }
 
-// -- the actor -------------------------------------------------------------------
+// -- the actor ----------------------------------------------------------------
 
 namespace {
 

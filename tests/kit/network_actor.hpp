@@ -1,11 +1,12 @@
 // raft::testing::network_actor -- the simulated network of a test cluster:
 // the `transport` of every node, with the semantics of the 6.5840 labrpc
-// network as config.go uses it (RAFT-TEST-SUITE.md §2, §1.5, §1.6).
+// network as config.go uses it.
 //
 // What it carries: the one-way Raft messages of our peers, as triples
-// (server_id from, server_id to, <message>). request_vote and append_entries
-// are *requests* (labrpc's Call), request_vote_reply and
-// append_entries_reply are *replies*.
+// (server_id from, server_id to, <message>), every alternative of
+// rpc_message (handlers from messages/rpc_handlers.hpp). request_vote,
+// append_entries and install_snapshot are *requests* (labrpc's Call); their
+// replies are *replies*.
 //
 // Server slots. Server slot i (0-based) is raft server_id i + 1. Each slot
 // holds the CURRENT peer actor of that server (replaced at restart, cleared
@@ -57,7 +58,7 @@
 
 namespace raft::testing {
 
-// -- control protocol ----------------------------------------------------------
+// -- control protocol ---------------------------------------------------------
 
 /// (net_attach_atom, int32_t server, caf::actor peer) -> ok_atom:
 /// `peer` is the new current instance of `server` (after a start or restart).
@@ -88,7 +89,7 @@ using net_reorder_atom = caf::atom_constant<caf::atom("n_reorder")>;
 ///  server_id from, server_id to, M) for every Raft message type M.
 using net_deliver_atom = caf::atom_constant<caf::atom("n_deliver")>;
 
-// -- statistics ----------------------------------------------------------------
+// -- statistics ---------------------------------------------------------------
 
 /// Counters of one network. Written by the network actor only; read from
 /// any thread. All counters are monotonic.
@@ -115,7 +116,7 @@ public:
   /// fails the test.
   std::uint64_t serialization_errors() const;
 
-  // -- writers (the network actor) ---------------------------------------------
+  // -- writers (the network actor) --------------------------------------------
 
   void on_request_sent(std::size_t bytes);
   void on_request_delivered(int server);
@@ -131,7 +132,7 @@ private:
   std::atomic<std::uint64_t> serialization_errors_{0};
 };
 
-// -- spawning --------------------------------------------------------------------
+// -- spawning -----------------------------------------------------------------
 
 struct network_config {
   /// Number of server slots; slot i is server_id i + 1.
