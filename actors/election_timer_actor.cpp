@@ -29,7 +29,6 @@ caf::behavior election_timer_actor(election_timer_actor_type* self,
   return {
     [self](tick_atom) {
       auto& st = self->state;
-      ++st.ticks_sent;
       self->send(st.peer, tick_atom::value);
       self->delayed_send(self, st.interval, tick_atom::value);
     },

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 
 #include <caf/all.hpp>
 
@@ -28,8 +27,6 @@ struct election_timer_state {
   caf::actor peer;
   /// Time between two ticks. Set at spawn; > 0.
   std::chrono::milliseconds interval{10};
-  /// Ticks sent to the peer so far. Monotonic; volatile.
-  std::uint64_t ticks_sent = 0;
 };
 
 using election_timer_actor_type = caf::stateful_actor<election_timer_state>;

@@ -5,25 +5,16 @@
 #include <iostream>
 #include <string>
 #include <utility>
-#include <variant>
 
 #include "messages/node_messages.hpp"
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 
 namespace raft::actors {
 
 namespace {
-
-/// An overload set for std::visit with no catch-all: a new rpc_message
-/// alternative breaks the build here (docs/architecture.md §3.4).
-template <class... Fs>
-struct overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overload(Fs...) -> overload<Fs...>;
 
 std::string prefix(const peer_state& st) {
   return "peer " + to_string(st.cfg.raft.id);
@@ -33,35 +24,6 @@ std::string prefix(const peer_state& st) {
 void fail(peer_actor_type* self, const std::string& what) {
   std::cerr << (prefix(self->state) + ": fatal: " + what + "\n");
   self->quit(caf::make_error(caf::sec::runtime_error, what));
-}
-
-/// Sends one envelope to the transport as (from, to, <concrete message>).
-void send_envelope(peer_actor_type* self, envelope& env) {
-  const auto& t = self->state.cfg.transport;
-  if (!t)
-    return;
-  ++self->state.messages_sent;
-  std::visit(overload{
-               [&](request_vote& m) {
-                 self->send(t, env.from, env.to, std::move(m));
-               },
-               [&](request_vote_reply& m) {
-                 self->send(t, env.from, env.to, std::move(m));
-               },
-               [&](append_entries& m) {
-                 self->send(t, env.from, env.to, std::move(m));
-               },
-               [&](append_entries_reply& m) {
-                 self->send(t, env.from, env.to, std::move(m));
-               },
-               [&](install_snapshot& m) {
-                 self->send(t, env.from, env.to, std::move(m));
-               },
-               [&](install_snapshot_reply& m) {
-                 self->send(t, env.from, env.to, std::move(m));
-               },
-             },
-             env.msg);
 }
 
 /// Publishes a state change: peer_status to the observer, and one greppable
@@ -93,14 +55,13 @@ void drain(peer_actor_type* self) {
   for (auto& c : out.snapshot_chunks)
     self->send(st.cfg.persister, std::move(c));
   // 1. Durable state first: the persister answers (persisted) when done.
-  if (out.persist) {
-    ++st.batches_sent;
+  if (out.persist)
     self->send(st.cfg.persister, std::move(*out.persist));
-  }
   // 2. Messages that may leave now (held replies were released by the core
   //    only once on_persisted covered them).
-  for (auto& env : out.messages)
-    send_envelope(self, env);
+  if (st.cfg.transport)
+    for (auto& env : out.messages)
+      send_envelope(self, st.cfg.transport, std::move(env));
   // 3a. A snapshot for the state machine, before any later entry.
   if (out.apply_snapshot && st.cfg.state_machine)
     self->send(st.cfg.state_machine, apply_atom::value,
@@ -138,16 +99,15 @@ bool input(peer_actor_type* self, F&& f) {
   }
 }
 
-/// A Raft message from the transport: (from, to, msg).
+/// A Raft message from the transport: (from, to, msg). Dropped when `to`
+/// is not this peer.
 template <class Message>
 void on_rpc(peer_actor_type* self, server_id from, server_id to,
-            Message&& msg) {
-  if (to != self->state.cfg.raft.id) {
-    ++self->state.misaddressed;
+            Message& msg) {
+  if (to != self->state.cfg.raft.id)
     return;
-  }
   input(self, [&](core::node& n) {
-    n.step(from, rpc_message{std::forward<Message>(msg)});
+    n.step(from, rpc_message{std::move(msg)});
   });
 }
 
@@ -224,26 +184,11 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
                      + self->system().render(err));
       });
   // -- running ---------------------------------------------------------------
-  return {
+  auto on_message = [self](server_id from, server_id to, auto& msg) {
+    on_rpc(self, from, to, msg);
+  };
+  return rpc_handlers(on_message).or_else(
     [self](tick_atom) { input(self, [](core::node& n) { n.tick(); }); },
-    [self](server_id from, server_id to, request_vote& m) {
-      on_rpc(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, request_vote_reply& m) {
-      on_rpc(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, append_entries& m) {
-      on_rpc(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, append_entries_reply& m) {
-      on_rpc(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, install_snapshot& m) {
-      on_rpc(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, install_snapshot_reply& m) {
-      on_rpc(self, from, to, std::move(m));
-    },
     [self](snapshot_atom, index_t index, std::string& data) {
       // The service's snapshot (6.5840 Snapshot): the core ignores one that
       // is not newer than its base or ahead of what was applied.
@@ -269,8 +214,7 @@ caf::behavior peer_actor(peer_actor_type* self, peer_config cfg) {
       // A linearizable read (thesis §6.4): answered from drain().
       input(self, [&](core::node& n) { n.read_index(request_id); });
     },
-    [self](caf::get_atom, status_atom) { return self->state.node->status(); },
-  };
+    [self](caf::get_atom, status_atom) { return self->state.node->status(); });
 }
 
 } // namespace raft::actors

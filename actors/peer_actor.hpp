@@ -12,10 +12,16 @@
 //
 // Messages handled while running:
 //   (tick_atom)                                   -> node.tick()
-//   (server_id from, server_id to, request_vote)  -> node.step(from, msg)
-//   (... request_vote_reply | append_entries | append_entries_reply)
-//                                       idem; dropped (and counted) when
-//                                       `to` is not this peer's id
+//   (server_id from, server_id to, M)             -> node.step(from, msg)
+//       for every Raft message type M (each alternative of rpc_message;
+//       handlers from messages/rpc_handlers.hpp); dropped when `to` is
+//       not this peer's id
+//   (snapshot_atom, index_t index, std::string data) -> node.snapshot(...)
+//       the service's snapshot through `index`, offered by the state
+//       machine actor (the core ignores one it cannot use)
+//   (snapshot_read_back)             -> node.on_snapshot_read_back(...)
+//       the persister's read-back of an installed snapshot's bytes, sent
+//       before the (persisted) of the batch that installed it
 //   (persisted)                                   -> node.on_persisted(...)
 //   (propose_atom, std::string cmd)               -> propose_result
 //   (read_index_atom, std::uint64_t request_id)   -> node.read_index(id);
@@ -23,10 +29,17 @@
 //   (caf::get_atom, status_atom)                  -> peer_status
 //
 // Drain, after every input, in the order of core::output:
+//   0. output.snapshot_chunks -> (snapshot_chunk) each to the persister,
+//                          which stages it, before the batch that may
+//                          install the snapshot;
 //   1. output.persist   -> (persist_batch) to the persister, which answers
-//                          (persisted) to this actor once it is durable;
+//                          (persisted) to this actor once it is durable
+//                          (preceded by (snapshot_read_back) when the
+//                          batch installs a received snapshot);
 //   2. output.messages  -> (from, to, <concrete message>) to the transport;
-//   3. output.committed -> (apply_atom, log_entries) to the state machine;
+//   3a. output.apply_snapshot -> (apply_atom, apply_msg) to the state
+//                          machine, before any committed entry;
+//   3b. output.committed -> (apply_atom, log_entries) to the state machine;
 //   4. output.reads_ready / reads_failed -> (read_index_atom, ...) to the
 //      state machine (see "Reads");
 //   5. output.state_changed -> peer_status to the observer (if any) and, if
@@ -62,7 +75,6 @@
 // broken contract, e.g. an unexpected persisted acknowledgement).
 #pragma once
 
-#include <cstdint>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -82,8 +94,10 @@ struct peer_config {
   /// Receives (from, to, msg) for every outgoing Raft message. May be
   /// invalid (a single-member cluster sends nothing).
   caf::actor transport;
-  /// Receives (apply_atom, log_entries) with committed entries. May be
-  /// invalid in tests; the committed entries are then dropped.
+  /// Receives (apply_atom, apply_msg) with a snapshot to install,
+  /// (apply_atom, log_entries) with committed entries and the answers to
+  /// reads (read_index_atom, ...). May be invalid in tests; all of these
+  /// are then dropped.
   caf::actor state_machine;
   /// Receives a peer_status after every change of role, term, leader or
   /// vote. Optional.
@@ -113,15 +127,6 @@ struct peer_state {
   /// Role as of the last printed or published status (to print "became"
   /// lines only when the role changes).
   raft::role last_role = raft::role::follower;
-
-  // -- counters (volatile, for tests and diagnostics) -------------------------
-
-  /// Raft messages received whose `to` was not this peer's id (dropped).
-  std::uint64_t misaddressed = 0;
-  /// Persist batches sent to the persister.
-  std::uint64_t batches_sent = 0;
-  /// Raft messages handed to the transport.
-  std::uint64_t messages_sent = 0;
 };
 
 using peer_actor_type = caf::stateful_actor<peer_state>;

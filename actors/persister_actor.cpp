@@ -36,8 +36,8 @@ void flush(persister_actor_type* self) {
   const persister_state::pending_write* last_staged_install = nullptr;
   try {
     for (const auto& w : st.pending) {
-      if (!w.chunk.empty()) {
-        st.store->stage_snapshot_chunk(w.chunk.front());
+      if (w.chunk) {
+        st.store->stage_snapshot_chunk(*w.chunk);
         continue;
       }
       st.store->write(w.batch);
@@ -52,7 +52,7 @@ void flush(persister_actor_type* self) {
   }
   ++st.flushes;
   for (auto& w : st.pending) {
-    if (!w.chunk.empty())
+    if (w.chunk)
       continue;
     ++st.batches_persisted;
     if (!w.requester)
@@ -124,7 +124,7 @@ persister_actor_with_policy(persister_actor_type* self,
     },
     [self](snapshot_chunk& chunk) {
       persister_state::pending_write w;
-      w.chunk.push_back(std::move(chunk));
+      w.chunk = std::move(chunk);
       enqueue(self, std::move(w));
     },
     [self](flush_atom) { flush(self); },

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -60,9 +61,9 @@ struct persister_state {
     /// Receives (persisted) once the batch is durable; may be invalid (an
     /// anonymous sender), then nobody is told.
     caf::actor requester;
-    /// Non-empty: this is a snapshot chunk to stage, not a batch (`batch`
+    /// Engaged: this is a snapshot chunk to stage, not a batch (`batch`
     /// unused, nobody told).
-    std::vector<snapshot_chunk> chunk;
+    std::optional<snapshot_chunk> chunk;
   };
 
   /// The node's durable state. Set at spawn, never null. Shared: the owner

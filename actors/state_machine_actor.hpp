@@ -25,7 +25,22 @@
 //     A client waits as long as the cluster does not move past its index:
 //     clients must use a request timeout.
 //   (apply_atom, log_entries)         from the peer: committed entries, in
-//                                     index order, contiguous.
+//                                     index order, contiguous. Afterwards
+//                                     the actor offers the peer
+//                                     (snapshot_atom, last applied index,
+//                                     bytes) if machine->take_snapshot
+//                                     returns bytes.
+//   (apply_atom, apply_msg)           from the peer: a snapshot to install
+//                                     (snapshot_valid), handed to
+//                                     machine->apply; last applied becomes
+//                                     its snapshot_index, and clients
+//                                     waiting at an index it covers get
+//                                     errc::timeout (outcome unknown). One
+//                                     not past the last applied index is
+//                                     ignored.
+//   (read_index_atom, std::uint64_t id, index_t index, bool ok,
+//    server_id hint)                  from the peer: the answer to a read
+//                                     (see "Reads").
 //   (caf::get_atom, status_atom)      -> index_t: last applied index.
 //
 // Reads (ReadIndex, Raft thesis §6.4): a submitted command for which

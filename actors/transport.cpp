@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 #include "messages/type_ids.hpp"
 
 namespace raft::actors {
@@ -13,7 +14,7 @@ namespace {
 /// Forwards (from, to, msg) to the peer of `to`, or counts a drop.
 template <class Message>
 void forward(transport_actor_type* self, server_id from, server_id to,
-             Message&& msg) {
+             Message& msg) {
   auto& st = self->state;
   auto it = st.peers.find(to);
   if (it == st.peers.end()) {
@@ -22,7 +23,7 @@ void forward(transport_actor_type* self, server_id from, server_id to,
   }
   ++st.delivered;
   // Sent as ourselves: the peer does not care who carried the message.
-  self->send(it->second, from, to, std::forward<Message>(msg));
+  self->send(it->second, from, to, std::move(msg));
 }
 
 } // namespace
@@ -37,7 +38,10 @@ caf::behavior transport_actor(transport_actor_type* self) {
       }
     }
   });
-  return {
+  auto on_message = [self](server_id from, server_id to, auto& msg) {
+    forward(self, from, to, msg);
+  };
+  return rpc_handlers(on_message).or_else(
     [self](register_atom, server_id id, caf::actor& peer) {
       auto& peers = self->state.peers;
       if (!peer) {
@@ -47,29 +51,10 @@ caf::behavior transport_actor(transport_actor_type* self) {
       self->monitor(peer);
       peers[id] = std::move(peer);
     },
-    [self](server_id from, server_id to, request_vote& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, request_vote_reply& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, append_entries& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, append_entries_reply& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, install_snapshot& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, install_snapshot_reply& m) {
-      forward(self, from, to, std::move(m));
-    },
     [self](caf::get_atom, status_atom)
       -> caf::result<std::uint64_t, std::uint64_t> {
       return {self->state.delivered, self->state.dropped};
-    },
-  };
+    });
 }
 
 caf::actor spawn_direct_transport(caf::actor_system& sys) {

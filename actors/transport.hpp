@@ -5,8 +5,8 @@
 // Protocol:
 //   (register_atom, server_id id, caf::actor peer)  adds or replaces the peer
 //       of `id` (a restarted node registers its new peer actor).
-//   (server_id from, server_id to, M) for M in request_vote,
-//       request_vote_reply, append_entries, append_entries_reply:
+//   (server_id from, server_id to, M) for every Raft message type M (each
+//       alternative of rpc_message; handlers from messages/rpc_handlers.hpp):
 //       forwarded unchanged to the peer of `to`; dropped and counted when
 //       `to` is unknown (or its peer is gone).
 //   (caf::get_atom, status_atom) -> (uint64_t delivered, uint64_t dropped)

@@ -198,7 +198,10 @@ typename Inspector::result_type inspect(Inspector& f,
 }
 
 /// Every peer-to-peer message. Adding an alternative breaks the build at
-/// every exhaustive visit (docs/architecture.md §3.4) -- intended.
+/// every exhaustive visit (docs/architecture.md §3.4) -- intended. The
+/// actors receive and send every alternative through
+/// messages/rpc_handlers.hpp, which needs a CAF type id for it in
+/// messages/type_ids.hpp.
 using rpc_message
   = std::variant<request_vote, request_vote_reply, append_entries,
                  append_entries_reply, install_snapshot,

@@ -1,4 +1,5 @@
-// THE ONLY CAF-dependent file of messages/: every type that travels between
+// One of the two CAF-dependent headers of messages/ (with rpc_handlers.hpp;
+// both in the raft_messages_caf target): every type that travels between
 // actors is registered here, once, with the same name on every node (an
 // unregistered type crosses the network as an empty message), and every verb
 // is an atom here.

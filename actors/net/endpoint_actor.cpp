@@ -5,6 +5,7 @@
 
 #include "messages/client_messages.hpp"
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 
 namespace raft::net {
 
@@ -14,7 +15,7 @@ namespace {
 /// (counts, logs once per offender) the rest.
 template <class Message>
 void admit(endpoint_actor_type* self, const std::string& cluster_id,
-           server_id from, server_id to, Message&& msg) {
+           server_id from, server_id to, Message& msg) {
   auto& st = self->state;
   const char* why = nullptr;
   if (cluster_id != st.cfg.cluster_id)
@@ -35,41 +36,21 @@ void admit(endpoint_actor_type* self, const std::string& cluster_id,
   if (!st.peer)
     return; // not running yet: Raft retransmits
   ++st.forwarded;
-  self->send(st.peer, from, to, std::forward<Message>(msg));
+  self->send(st.peer, from, to, std::move(msg));
 }
 
 } // namespace
 
 caf::behavior endpoint_actor(endpoint_actor_type* self, endpoint_config cfg) {
   self->state.cfg = std::move(cfg);
-  return {
+  auto on_message = [self](net_raft_atom, const std::string& cluster_id,
+                           server_id from, server_id to, auto& msg) {
+    admit(self, cluster_id, from, to, msg);
+  };
+  return rpc_handlers<net_raft_atom, const std::string&>(on_message).or_else(
     [self](register_atom, caf::actor& peer, caf::actor& sm) {
       self->state.peer = std::move(peer);
       self->state.state_machine = std::move(sm);
-    },
-    [self](net_raft_atom, const std::string& cid, server_id from,
-           server_id to, request_vote& m) {
-      admit(self, cid, from, to, std::move(m));
-    },
-    [self](net_raft_atom, const std::string& cid, server_id from,
-           server_id to, request_vote_reply& m) {
-      admit(self, cid, from, to, std::move(m));
-    },
-    [self](net_raft_atom, const std::string& cid, server_id from,
-           server_id to, append_entries& m) {
-      admit(self, cid, from, to, std::move(m));
-    },
-    [self](net_raft_atom, const std::string& cid, server_id from,
-           server_id to, append_entries_reply& m) {
-      admit(self, cid, from, to, std::move(m));
-    },
-    [self](net_raft_atom, const std::string& cid, server_id from,
-           server_id to, install_snapshot& m) {
-      admit(self, cid, from, to, std::move(m));
-    },
-    [self](net_raft_atom, const std::string& cid, server_id from,
-           server_id to, install_snapshot_reply& m) {
-      admit(self, cid, from, to, std::move(m));
     },
     [self](submit_atom, std::string& cmd) -> caf::result<client_reply> {
       auto& sm = self->state.state_machine;
@@ -88,10 +69,7 @@ caf::behavior endpoint_actor(endpoint_actor_type* self, endpoint_config cfg) {
       self->delegate(peer, caf::get_atom::value, status_atom::value);
       return caf::delegated<peer_status>{};
     },
-    [self](caf::get_atom, refused_atom) {
-      return self->state.refused;
-    },
-  };
+    [self](caf::get_atom, refused_atom) { return self->state.refused; });
 }
 
 } // namespace raft::net

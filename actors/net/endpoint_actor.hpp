@@ -8,7 +8,8 @@
 //       after a local restart). Until then Raft traffic and client
 //       requests are dropped (Raft and the client retry).
 //   (net_raft_atom, std::string cluster_id, server_id from, server_id to, M)
-//       for every Raft message type M (wire.hpp): forwarded as
+//       for every Raft message type M (wire.hpp; handlers from
+//       messages/rpc_handlers.hpp): forwarded as
 //       (from, to, M) to the local peer iff cluster_id is this cluster's,
 //       `from` is a member of --cluster and `to` is this node. Otherwise
 //       refused: counted, and one line on stderr the first time a given

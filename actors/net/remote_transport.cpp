@@ -8,6 +8,7 @@
 #include <caf/io/all.hpp>
 
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 
 namespace raft::net {
 
@@ -67,7 +68,7 @@ void dial(remote_transport_type* self, server_id id) {
 /// Wraps and sends (from, to, msg) to the endpoint of `to`, or drops it.
 template <class Message>
 void forward(remote_transport_type* self, server_id from, server_id to,
-             Message&& msg) {
+             Message& msg) {
   auto& st = self->state;
   auto it = st.links.find(to);
   if (it == st.links.end() || !it->second.endpoint) {
@@ -76,7 +77,7 @@ void forward(remote_transport_type* self, server_id from, server_id to,
   }
   ++st.sent;
   self->send(it->second.endpoint, net_raft_atom::value, st.cfg.cluster_id,
-             from, to, std::forward<Message>(msg));
+             from, to, std::move(msg));
 }
 
 } // namespace
@@ -105,29 +106,14 @@ caf::behavior remote_transport(remote_transport_type* self,
   });
   for (auto& kv : st.links)
     dial(self, kv.first);
-  return {
+  auto on_message = [self](server_id from, server_id to, auto& msg) {
+    forward(self, from, to, msg);
+  };
+  return rpc_handlers(on_message).or_else(
     [self](redial_atom, server_id id, std::uint64_t gen) {
       auto it = self->state.links.find(id);
       if (it != self->state.links.end() && it->second.generation == gen)
         dial(self, id);
-    },
-    [self](server_id from, server_id to, request_vote& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, request_vote_reply& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, append_entries& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, append_entries_reply& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, install_snapshot& m) {
-      forward(self, from, to, std::move(m));
-    },
-    [self](server_id from, server_id to, install_snapshot_reply& m) {
-      forward(self, from, to, std::move(m));
     },
     [self](caf::get_atom, status_atom)
       -> caf::result<std::uint64_t, std::uint64_t, std::uint64_t> {
@@ -136,8 +122,7 @@ caf::behavior remote_transport(remote_transport_type* self,
         if (kv.second.endpoint)
           ++up;
       return {self->state.sent, self->state.dropped, up};
-    },
-  };
+    });
 }
 
 } // namespace raft::net

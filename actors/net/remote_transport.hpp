@@ -13,7 +13,8 @@
 // retransmits.
 //
 // Protocol:
-//   (server_id from, server_id to, M)  for every Raft message type M.
+//   (server_id from, server_id to, M)  for every Raft message type M (each
+//       alternative of rpc_message; handlers from messages/rpc_handlers.hpp).
 //   (caf::get_atom, status_atom) -> (uint64_t sent, uint64_t dropped,
 //                                    uint64_t connected_peers)
 //   (redial_atom, server_id id, uint64_t generation)   internal timer.

@@ -5,8 +5,9 @@
 // before the peer ever sees it:
 //
 //   (net_raft_atom, std::string cluster_id, server_id from, server_id to, M)
-//     M in request_vote, request_vote_reply, append_entries,
-//     append_entries_reply, install_snapshot, install_snapshot_reply.
+//     M any alternative of rpc_message (messages/raft_messages.hpp); the
+//     endpoint's handlers come from rpc_handlers<net_raft_atom,
+//     const std::string&> (messages/rpc_handlers.hpp).
 //
 // All of these types are registered by raft::register_types (type_ids.hpp);
 // both sides must register them or the message arrives empty.

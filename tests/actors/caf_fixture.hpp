@@ -18,6 +18,7 @@
 #include "messages/client_messages.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 #include "messages/to_string.hpp"
 #include "messages/type_ids.hpp"
 #include "persistence/memory_store.hpp"
@@ -26,7 +27,7 @@ namespace raft::test {
 
 using namespace std::chrono_literals;
 
-// -- the fixture ----------------------------------------------------------------
+// -- the fixture --------------------------------------------------------------
 
 /// An actor system on the test_coordinator plus a hidden scoped actor.
 /// Drive with sched.run() (queued jobs only) and sched.advance_time(d).
@@ -94,7 +95,7 @@ struct caf_fixture {
   std::size_t baseline;
 };
 
-// -- configurations ---------------------------------------------------------------
+// -- configurations -----------------------------------------------------------
 
 /// The Raft configuration of server `id` in the cluster {1, ..., n}.
 inline core::config make_config(std::uint32_t id, std::uint32_t n = 3) {
@@ -117,26 +118,15 @@ inline log_entry entry(std::uint64_t term, std::uint64_t index,
   return e;
 }
 
-// -- fake actors --------------------------------------------------------------------
+// -- fake actors --------------------------------------------------------------
 
 /// Records every Raft message it receives as an envelope.
 inline caf::behavior
 recording_transport(caf::event_based_actor*,
                     std::shared_ptr<std::vector<envelope>> log) {
-  return {
-    [log](server_id from, server_id to, request_vote& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-    [log](server_id from, server_id to, request_vote_reply& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-    [log](server_id from, server_id to, append_entries& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-    [log](server_id from, server_id to, append_entries_reply& m) {
-      log->push_back(envelope{from, to, std::move(m)});
-    },
-  };
+  return rpc_handlers([log](server_id from, server_id to, auto& m) {
+    log->push_back(envelope{from, to, std::move(m)});
+  });
 }
 
 /// What a fake_persister has seen and holds.

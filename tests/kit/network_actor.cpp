@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "messages/raft_messages.hpp"
+#include "messages/rpc_handlers.hpp"
 #include "messages/type_ids.hpp"
 
 namespace raft::testing {
 
-// -- network_stats ---------------------------------------------------------------
+// -- network_stats ------------------------------------------------------------
 
 network_stats::network_stats(int servers)
   : servers_(servers),
@@ -56,7 +57,7 @@ void network_stats::on_serialization_error() {
   serialization_errors_.fetch_add(1);
 }
 
-// -- the actor -------------------------------------------------------------------
+// -- the actor ----------------------------------------------------------------
 
 namespace {
 
@@ -190,8 +191,8 @@ void on_send(network_actor_type* self, server_id from, server_id to, T& msg) {
   }
   self->delayed_send(self, std::chrono::milliseconds{delay_ms},
                      net_deliver_atom::value, static_cast<int32_t>(to_slot),
-                     dst.incarnation, from, to, std::move(msg),
-                     static_cast<std::uint64_t>(bytes));
+                     dst.incarnation, static_cast<std::uint64_t>(bytes),
+                     from, to, std::move(msg));
 }
 
 /// See the file comment of network_actor.hpp. Every control message is
@@ -201,102 +202,57 @@ caf::behavior network_actor(network_actor_type* self, network_config cfg) {
   st.slots.resize(static_cast<std::size_t>(cfg.servers));
   st.rng.seed(cfg.seed);
   st.cfg = std::move(cfg);
-  auto slot = [self](int32_t server) -> server_slot* {
+  // Applies `f` to the slot of `server` and answers ok_atom, or answers
+  // invalid_argument when `server` is no slot of this network.
+  auto with_slot = [self](int32_t server,
+                          auto f) -> caf::result<caf::ok_atom> {
     auto& slots = self->state.slots;
     if (server < 0 || static_cast<std::size_t>(server) >= slots.size())
-      return nullptr;
-    return &slots[static_cast<std::size_t>(server)];
+      return caf::sec::invalid_argument;
+    f(slots[static_cast<std::size_t>(server)]);
+    return caf::ok_atom::value;
   };
-  return {
-    // -- Raft messages -------------------------------------------------------
-    [=](server_id from, server_id to, request_vote& m) {
-      on_send(self, from, to, m);
-    },
-    [=](server_id from, server_id to, request_vote_reply& m) {
-      on_send(self, from, to, m);
-    },
-    [=](server_id from, server_id to, append_entries& m) {
-      on_send(self, from, to, m);
-    },
-    [=](server_id from, server_id to, append_entries_reply& m) {
-      on_send(self, from, to, m);
-    },
-    [=](server_id from, server_id to, install_snapshot& m) {
-      on_send(self, from, to, m);
-    },
-    [=](server_id from, server_id to, install_snapshot_reply& m) {
-      on_send(self, from, to, m);
-    },
-    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
-        server_id from, server_id to, request_vote& m, std::uint64_t bytes) {
-      deliver(self, to_slot, incarnation, from, to, m, bytes);
-    },
-    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
-        server_id from, server_id to, request_vote_reply& m,
-        std::uint64_t bytes) {
-      deliver(self, to_slot, incarnation, from, to, m, bytes);
-    },
-    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
-        server_id from, server_id to, append_entries& m, std::uint64_t bytes) {
-      deliver(self, to_slot, incarnation, from, to, m, bytes);
-    },
-    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
-        server_id from, server_id to, append_entries_reply& m,
-        std::uint64_t bytes) {
-      deliver(self, to_slot, incarnation, from, to, m, bytes);
-    },
-    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
-        server_id from, server_id to, install_snapshot& m,
-        std::uint64_t bytes) {
-      deliver(self, to_slot, incarnation, from, to, m, bytes);
-    },
-    [=](net_deliver_atom, int32_t to_slot, std::uint64_t incarnation,
-        server_id from, server_id to, install_snapshot_reply& m,
-        std::uint64_t bytes) {
-      deliver(self, to_slot, incarnation, from, to, m, bytes);
-    },
-    // -- control -------------------------------------------------------------
-    [=](net_attach_atom, int32_t server, caf::actor& peer) -> caf::result<caf::ok_atom> {
-      auto s = slot(server);
-      if (!s)
-        return caf::sec::invalid_argument;
-      s->peer = std::move(peer);
-      ++s->incarnation;
-      return caf::ok_atom::value;
-    },
-    [=](net_detach_atom, int32_t server) -> caf::result<caf::ok_atom> {
-      auto s = slot(server);
-      if (!s)
-        return caf::sec::invalid_argument;
-      s->peer = nullptr;
-      ++s->incarnation;
-      return caf::ok_atom::value;
-    },
-    [=](net_connect_atom, int32_t server,
-        bool connected) -> caf::result<caf::ok_atom> {
-      auto s = slot(server);
-      if (!s)
-        return caf::sec::invalid_argument;
-      s->connected = connected;
-      return caf::ok_atom::value;
-    },
-    [=](net_group_atom, int32_t server,
-        int32_t group) -> caf::result<caf::ok_atom> {
-      auto s = slot(server);
-      if (!s)
-        return caf::sec::invalid_argument;
-      s->group = group;
-      return caf::ok_atom::value;
-    },
-    [=](net_reliable_atom, bool reliable) {
-      self->state.cfg.reliable = reliable;
-      return caf::ok_atom::value;
-    },
-    [=](net_reorder_atom, bool long_reordering) {
-      self->state.cfg.long_reordering = long_reordering;
-      return caf::ok_atom::value;
-    },
+  // -- Raft messages ---------------------------------------------------------
+  auto on_message = [self](server_id from, server_id to, auto& msg) {
+    on_send(self, from, to, msg);
   };
+  auto on_delivery = [self](net_deliver_atom, int32_t to_slot,
+                            std::uint64_t incarnation, std::uint64_t bytes,
+                            server_id from, server_id to, auto& msg) {
+    deliver(self, to_slot, incarnation, from, to, msg, bytes);
+  };
+  return rpc_handlers(on_message)
+    .or_else(rpc_handlers<net_deliver_atom, int32_t, std::uint64_t,
+                          std::uint64_t>(on_delivery))
+    .or_else(
+      // -- control -----------------------------------------------------------
+      [=](net_attach_atom, int32_t server, caf::actor& peer) {
+        return with_slot(server, [&](server_slot& s) {
+          s.peer = std::move(peer);
+          ++s.incarnation;
+        });
+      },
+      [=](net_detach_atom, int32_t server) {
+        return with_slot(server, [](server_slot& s) {
+          s.peer = nullptr;
+          ++s.incarnation;
+        });
+      },
+      [=](net_connect_atom, int32_t server, bool connected) {
+        return with_slot(server,
+                         [&](server_slot& s) { s.connected = connected; });
+      },
+      [=](net_group_atom, int32_t server, int32_t group) {
+        return with_slot(server, [&](server_slot& s) { s.group = group; });
+      },
+      [=](net_reliable_atom, bool reliable) {
+        self->state.cfg.reliable = reliable;
+        return caf::ok_atom::value;
+      },
+      [=](net_reorder_atom, bool long_reordering) {
+        self->state.cfg.long_reordering = long_reordering;
+        return caf::ok_atom::value;
+      });
 }
 
 } // namespace

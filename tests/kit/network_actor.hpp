@@ -3,9 +3,10 @@
 // network as config.go uses it (docs/architecture.md §8.5, §8.6).
 //
 // What it carries: the one-way Raft messages of our peers, as triples
-// (server_id from, server_id to, <message>). request_vote and append_entries
-// are *requests* (labrpc's Call), request_vote_reply and
-// append_entries_reply are *replies*.
+// (server_id from, server_id to, <message>), every alternative of
+// rpc_message (handlers from messages/rpc_handlers.hpp). request_vote,
+// append_entries and install_snapshot are *requests* (labrpc's Call); their
+// replies are *replies*.
 //
 // Server slots. Server slot i (0-based) is raft server_id i + 1. Each slot
 // holds the CURRENT peer actor of that server (replaced at restart, cleared
@@ -57,7 +58,7 @@
 
 namespace raft::testing {
 
-// -- control protocol ----------------------------------------------------------
+// -- control protocol ---------------------------------------------------------
 
 /// (net_attach_atom, int32_t server, caf::actor peer) -> ok_atom:
 /// `peer` is the new current instance of `server` (after a start or restart).
@@ -83,10 +84,12 @@ using net_reliable_atom = caf::atom_constant<caf::atom("n_reliable")>;
 /// (net_reorder_atom, bool long_reordering) -> ok_atom.
 using net_reorder_atom = caf::atom_constant<caf::atom("n_reorder")>;
 
-/// Internal: a delayed message reaching the end of its delay.
+/// Internal, sent to itself: a delayed message reaching the end of its delay,
+/// (net_deliver_atom, int32_t to_slot, uint64_t incarnation, uint64_t bytes,
+///  server_id from, server_id to, M) for every Raft message type M.
 using net_deliver_atom = caf::atom_constant<caf::atom("n_deliver")>;
 
-// -- statistics ----------------------------------------------------------------
+// -- statistics ---------------------------------------------------------------
 
 /// Counters of one network. Written by the network actor only; read from
 /// any thread. All counters are monotonic.
@@ -113,7 +116,7 @@ public:
   /// fails the test.
   std::uint64_t serialization_errors() const;
 
-  // -- writers (the network actor) ---------------------------------------------
+  // -- writers (the network actor) --------------------------------------------
 
   void on_request_sent(std::size_t bytes);
   void on_request_delivered(int server);
@@ -129,7 +132,7 @@ private:
   std::atomic<std::uint64_t> serialization_errors_{0};
 };
 
-// -- spawning --------------------------------------------------------------------
+// -- spawning -----------------------------------------------------------------
 
 struct network_config {
   /// Number of server slots; slot i is server_id i + 1.
