@@ -119,6 +119,7 @@ node_handles spawn_node(caf::actor_system& sys, node_options opts) {
   pc.transport = opts.transport;
   pc.state_machine = h.state_machine;
   pc.observer = opts.observer;
+  pc.check_invariants = opts.check_invariants;
   h.peer = sys.spawn(peer_actor, std::move(pc));
   // First message in the state machine's mailbox: nobody else knows its
   // handle before spawn_node returns.

@@ -32,6 +32,9 @@ struct node_options {
   /// Optional: receives a peer_status from the peer after every change of
   /// role, term, leader or vote.
   caf::actor observer;
+  /// The peer checks the core's invariants after every input
+  /// (peer_config::check_invariants; for tests and debugging).
+  bool check_invariants = false;
 };
 
 /// The handles of one running node.

@@ -3,9 +3,11 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "actors/core/invariants.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/raft_messages.hpp"
 #include "messages/rpc_handlers.hpp"
@@ -90,8 +92,29 @@ void drain(peer_actor_type* self) {
 template <class F>
 bool input(peer_actor_type* self, F&& f) {
   try {
-    f(*self->state.node);
+    auto& n = *self->state.node;
+    if (!self->state.cfg.check_invariants) {
+      f(n);
+      drain(self);
+      return true;
+    }
+    auto before = core::observe(n);
+    f(n);
     drain(self);
+    // Every input gets the cheap checks; every 1024th the whole log and
+    // the snapshot's CRC too (invariants.hpp, check_scope).
+    auto scope = ++self->state.inputs_checked % 1024 == 0
+                   ? core::check_scope::full
+                   : core::check_scope::recent;
+    auto violations = core::check(n, scope);
+    for (auto& v : core::check_transition(before, n))
+      violations.push_back(std::move(v));
+    if (!violations.empty()) {
+      std::string what = "broken invariants:";
+      for (const auto& v : violations)
+        what += "\n  " + v;
+      throw std::logic_error(what);
+    }
     return true;
   } catch (const std::exception& e) {
     fail(self, e.what());

@@ -102,6 +102,12 @@ struct peer_config {
   /// Receives a peer_status after every change of role, term, leader or
   /// vote. Optional.
   caf::actor observer;
+  /// After every input, check the core's invariants (core::check and
+  /// core::check_transition, actors/core/invariants.hpp; the whole log and
+  /// the snapshot's CRC every 1024th input, their recent part otherwise); a
+  /// violation stops the peer loudly like any broken contract, naming every
+  /// violated invariant. For tests and debugging.
+  bool check_invariants = false;
 };
 
 /// State of a peer actor. Nothing here is persisted by the actor itself:
@@ -127,6 +133,9 @@ struct peer_state {
   /// Role as of the last printed or published status (to print "became"
   /// lines only when the role changes).
   raft::role last_role = raft::role::follower;
+
+  /// Inputs checked so far (cfg.check_invariants): which check is full.
+  std::uint64_t inputs_checked = 0;
 };
 
 using peer_actor_type = caf::stateful_actor<peer_state>;

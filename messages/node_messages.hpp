@@ -72,12 +72,7 @@ struct snapshot_install {
   /// with CRC-32 `crc` are in the staging area.
   static snapshot_install staged_bytes(log_id last_included,
                                        std::uint64_t size, std::uint32_t crc) {
-    snapshot_install s;
-    s.last_included = last_included;
-    s.staged = true;
-    s.size = size;
-    s.crc32 = crc;
-    return s;
+    return snapshot_install{last_included, {}, true, size, crc};
   }
   friend bool operator==(const snapshot_install& a,
                          const snapshot_install& b) {

@@ -11,6 +11,7 @@
 // the simulation (tests/core/sim/).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +55,17 @@ class node;
 ///   non-decreasing index <= commit_index;
 /// - the election timeout lies in [election_ticks, 2 * election_ticks);
 /// - status() agrees with the observers.
-std::vector<std::string> check(const node& n);
+///
+/// `scope` full checks all of that; `recent` leaves out what costs more than
+/// a few steps and an input cannot break unnoticed: it walks only the last
+/// recent_entries entries of the log (inputs append and truncate at the end;
+/// compaction moves the base and keeps what follows, and the first entry
+/// after the base is always checked) and does not recompute the snapshot's
+/// CRC-32. For checks after every input of long runs (the peer actor).
+enum class check_scope { full, recent };
+inline constexpr std::size_t recent_entries = 64;
+std::vector<std::string> check(const node& n,
+                               check_scope scope = check_scope::full);
 
 /// What `check_transition` compares against: the observable state of a node
 /// before an input (LogCabin's ConsensusSnapshot).

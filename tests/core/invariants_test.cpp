@@ -118,3 +118,20 @@ TEST_CASE("invariants: a node restarted from a snapshot starts at its base, "
   auto v = core::check_transition(before, h.n());
   CHECK_THAT(joined(v), Catch::Contains("snapshot point 2/4 disagrees"));
 }
+
+TEST_CASE("invariants: the recent scope checks a long log's tail and its "
+          "first entry, and agrees with the full check on a sound node",
+          "[invariants]") {
+  // 200 entries of terms 1..4 after a snapshot at 1/10: the recent scope
+  // starts its walk in the middle of a term run and at a term change.
+  log_entries log;
+  for (std::uint64_t i = 11; i <= 210; ++i)
+    log.push_back(entry(1 + (i - 11) / 50, i));
+  stored_state st{hs(4, 0), lid(1, 10), log, "snap"};
+  harness h{cluster_config(1, 3), st};
+  CHECK(joined(core::check(h.n(), core::check_scope::recent)).empty());
+  CHECK(joined(core::check(h.n(), core::check_scope::full)).empty());
+  auto last = h->log().last();
+  h.step(2, ae(4, 2, last, {entry(4, 211)}, 0));
+  CHECK(joined(core::check(h.n(), core::check_scope::recent)).empty());
+}

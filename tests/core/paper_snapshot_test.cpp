@@ -290,8 +290,7 @@ TEST_CASE("paper 7: a follower takes chunks at the expected offset only and "
                     row{"a duplicate of the first chunk", 0, 4},
                     row{"a gap", 8, 4});
   INFO(r.what);
-  auto h = follower_with(make_log({1, 1}));
-  auto o = h.step(2, chunk(2, 2, lid(2, 6), snap, 0, 4));
+  auto [h, o] = receive_first_chunk(snap);
   CHECK(transcript(o) == lines{line(1, 2, is_reply(2, lid(2, 6), 4, false))});
   o = h.step(2, chunk(2, 2, lid(2, 6), snap, r.offset, 4));
   CHECK(transcript(o)
@@ -346,8 +345,7 @@ TEST_CASE("paper 7: a new leader or term discards a half-received snapshot",
                     row{"same leader, next term: starts over", 3, 2, 0},
                     row{"new leader of the next term: starts over", 3, 3, 0});
   INFO(r.what);
-  auto h = follower_with(make_log({1, 1}));
-  h.step(2, chunk(2, 2, lid(2, 6), snap, 0, 4));
+  auto h = receive_first_chunk(snap).h;
   auto o = h.step(r.leader, chunk(r.term, r.leader, lid(2, 6), snap, 4, 4));
   auto e = h.ack_all();
   e.add(std::move(o));
@@ -399,9 +397,8 @@ TEST_CASE("paper 7: an installed snapshot keeps the log suffix after a "
 TEST_CASE("paper 7: installed = true and the snapshot's apply leave only "
           "once the install is durable",
           "[paper-7][durability]") {
-  auto h = follower_with(make_log({1, 1}));
   std::string snap = "0123456789";
-  auto o = h.step(2, chunk(2, 2, lid(2, 6), snap, 0, 4));
+  auto [h, o] = receive_first_chunk(snap);
   CHECK(sent(o) == lines{line(1, 2, is_reply(2, lid(2, 6), 4, false))});
   o = h.step(2, chunk(2, 2, lid(2, 6), snap, 4, 6));
   REQUIRE(o.persist);

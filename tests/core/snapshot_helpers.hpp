@@ -83,4 +83,16 @@ inline harness follower_with(log_entries log, std::uint64_t term = 2) {
   return make_in_role(raft::role::follower, s);
 }
 
+/// Follower 1 (follower_with(1 1)) and its output after the first chunk,
+/// bytes [0, 4), of snapshot 2/6 `snap` from leader 2 in term 2.
+struct after_first_chunk {
+  harness h;
+  output out;
+};
+inline after_first_chunk receive_first_chunk(const std::string& snap) {
+  auto h = follower_with(make_log({1, 1}));
+  auto o = h.step(2, chunk(2, 2, lid(2, 6), snap, 0, 4));
+  return {std::move(h), std::move(o)};
+}
+
 } // namespace raft::core_test

@@ -20,9 +20,8 @@ using namespace raft::core_test;
 TEST_CASE("paper 7: received chunks go to the persister's staging area and "
           "only a count and a CRC stay in the node",
           "[paper-7][staging]") {
-  auto h = follower_with(make_log({1, 1}));
   std::string snap = "abcdefghij";
-  auto o = h.step(2, chunk(2, 2, lid(2, 6), snap, 0, 4));
+  auto [h, o] = receive_first_chunk(snap);
   CHECK(o.snapshot_chunks
         == std::vector<snapshot_chunk>{{lid(2, 6), 0, "abcd"}});
   CHECK_FALSE(o.persist);

@@ -223,6 +223,13 @@ std::string apply_log::error(int server) const {
   return errors_[static_cast<std::size_t>(server)];
 }
 
+void apply_log::record_failure(int server, const std::string& what) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = static_cast<std::size_t>(server);
+  if (i < errors_.size() && errors_[i].empty())
+    errors_[i] = what;
+}
+
 std::string apply_log::first_error() const {
   std::lock_guard<std::mutex> guard{mtx_};
   for (auto& e : errors_)

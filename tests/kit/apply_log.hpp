@@ -86,6 +86,10 @@ public:
   /// logs[server][index], if applied.
   std::optional<std::string> get(int server, std::uint64_t index) const;
 
+  /// Records a failure of `server` that is not about what it applied (its
+  /// peer stopped with an error), unless the server already has an error.
+  void record_failure(int server, const std::string& what);
+
   /// applyErr[server], empty if none.
   std::string error(int server) const;
 

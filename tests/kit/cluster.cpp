@@ -17,10 +17,20 @@
 #include <catch2/catch.hpp>
 
 #include "messages/type_ids.hpp"
+#include "tests/kit/peer_watch.hpp"
 
 namespace raft::testing {
 
 namespace {
+
+/// Built with -DRAFT_CHECK_INVARIANTS=ON: in simulated time every peer
+/// checks the core's invariants after every input (a violation stops it,
+/// and the test fails with the violation and the seed).
+#ifdef RAFT_CHECK_INVARIANTS
+constexpr bool check_invariants_in_simulation = true;
+#else
+constexpr bool check_invariants_in_simulation = false;
+#endif
 
 /// How long a real-time query may take before the test fails.
 constexpr auto query_timeout = std::chrono::seconds{10};
@@ -209,7 +219,16 @@ void cluster::start_server(int i) {
       -> std::unique_ptr<actors::state_machine> {
       return std::make_unique<applier>(log, i, incarnation);
     };
+  o.check_invariants = check_invariants_in_simulation
+                       && opts_.clock == clock_mode::simulated;
   s.node = actors::spawn_node(*sys_, std::move(o));
+  // A peer that stops on its own (broken contract or invariant) fails the
+  // test at its next check.
+  s.watcher = watch_for_failure(
+    *sys_, s.node->peer, [log = applied_, i](const std::string& why) {
+      log->record_failure(i, "server " + std::to_string(i)
+                               + ": its peer stopped: " + why);
+    });
   ++s.starts;
   control(net_attach_atom::value, static_cast<int32_t>(i), s.node->peer);
 }
@@ -442,6 +461,12 @@ caf::actor cluster::state_machine(int i) const {
   check_index(i);
   auto& s = slots_[static_cast<std::size_t>(i)];
   return s.node ? s.node->state_machine : caf::actor{};
+}
+
+caf::actor cluster::peer(int i) const {
+  check_index(i);
+  auto& s = slots_[static_cast<std::size_t>(i)];
+  return s.node ? s.node->peer : caf::actor{};
 }
 
 caf::actor_system& cluster::system() {

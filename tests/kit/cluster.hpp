@@ -183,6 +183,9 @@ public:
   /// The state machine actor of server i's running instance (invalid while
   /// it is crashed): where client requests go.
   caf::actor state_machine(int server) const;
+  /// The peer actor of server i's running instance (invalid while it is
+  /// crashed).
+  caf::actor peer(int server) const;
   /// The actor system (spawning helper actors of a kit built on this one).
   caf::actor_system& system();
   /// Max snapshot bytes over all servers (kvraft SnapshotSize()).
@@ -260,6 +263,9 @@ private:
   struct server {
     /// The running instance, if any.
     std::optional<actors::node_handles> node;
+    /// Watches node->peer for a failure (peer_watch.hpp); replaced at each
+    /// start.
+    caf::actor watcher;
     /// The store the current (or next) instance uses: saved[i]. A
     /// memory_store or, with storage_kind::disk, a disk_store.
     std::shared_ptr<persistence::store> store;

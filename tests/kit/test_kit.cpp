@@ -15,6 +15,7 @@
 #include "messages/type_ids.hpp"
 #include "tests/kit/apply_log.hpp"
 #include "tests/kit/cluster.hpp"
+#include "tests/kit/peer_watch.hpp"
 #include "tests/kit/goroutines.hpp"
 #include "tests/kit/network_actor.hpp"
 #include "tests/kit/run.hpp"
@@ -371,6 +372,48 @@ TEST_CASE("cluster: one() fails without a majority",
     cfg.disconnect((leader + 2) % 3);
     cfg.one("1", 2, false);
   });
+}
+
+TEST_CASE("peer watch: an actor that stops with an error is reported, one "
+          "that is killed is not",
+          "[kit]") {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  caf::actor_system sys{cfg};
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(
+    sys.scheduler());
+  auto target = [](caf::event_based_actor* self) -> caf::behavior {
+    return {[self](caf::ok_atom) {
+      self->quit(caf::make_error(caf::sec::runtime_error, "broken"));
+    }};
+  };
+  std::vector<std::string> failures;
+  auto failing = sys.spawn(target);
+  auto killed = sys.spawn(target);
+  auto record = [&](const std::string& why) { failures.push_back(why); };
+  auto w1 = watch_for_failure(sys, failing, record);
+  auto w2 = watch_for_failure(sys, killed, record);
+  sched.run();
+  CHECK(failures.empty());
+  caf::anon_send(failing, caf::ok_atom::value);
+  caf::anon_send_exit(killed, caf::exit_reason::kill);
+  sched.run();
+  REQUIRE(failures.size() == 1);
+  CHECK_THAT(failures[0], Catch::Contains("broken"));
+}
+
+// A peer that stops on its own -- here a persisted acknowledgement for a
+// batch it never emitted, a broken contract -- fails the test.
+TEST_CASE("cluster: a peer that stops with an error fails the test",
+          "[kit][!shouldfail]") {
+  for_each_run("kit: a failed peer must fail the test", 3, false,
+               [](cluster& cfg) {
+                 cfg.check_one_leader();
+                 caf::anon_send(cfg.peer(0),
+                                persisted{term_t{99}, index_t{99}});
+                 cfg.sleep(std::chrono::milliseconds{100});
+                 cfg.n_committed(1);
+               });
 }
 
 TEST_CASE("goroutines: run by wake-up time, time passes only in sleeps",
