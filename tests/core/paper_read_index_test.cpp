@@ -1,7 +1,8 @@
 // Linearizable reads with ReadIndex (Raft thesis §6.4), one rule per
 // TEST_CASE, tables where the rule has cases (docs/architecture.md §8.1).
-// Assertions are on whole outputs as transcript lines; the harness also checks that every
-// read ends exactly once and never before the state machine has its index.
+// Assertions are on whole outputs as transcript lines; the harness also
+// checks that every read ends exactly once and never before the state
+// machine has its index.
 //
 // The thesis' steps: (1) the leader waits until it knows the commit index
 // (an entry of its term committed); (2) readIndex = commitIndex; (3) a

@@ -401,8 +401,9 @@ TEST_CASE("durability: a late ack of an overwritten batch does not make the "
 TEST_CASE("paper 5.3: fast backup -- the leader jumps next_index by XTerm, "
           "XIndex and XLen",
           "[paper-5.3]") {
-  // docs/architecture.md §5.1: no entry with XTerm -> next = XIndex; has XTerm -> one
-  // past its last entry of XTerm; follower log too short -> next = XLen.
+  // docs/architecture.md §5.1: no entry with XTerm -> next = XIndex; has
+  // XTerm -> one past its last entry of XTerm; follower log too short ->
+  // next = XLen.
   struct row {
     const char* what;
     std::uint64_t xterm, xindex, xlen;

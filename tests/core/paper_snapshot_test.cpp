@@ -1,7 +1,7 @@
 // Log compaction (§7 of the extended Raft paper, Figure 13 InstallSnapshot
 // RPC), one rule per TEST_CASE, tables where the rule has cases
-// (docs/architecture.md §8.1): the service's snapshot, the leader's chunked transfer and the
-// follower's install with its durability side.
+// (docs/architecture.md §8.1): the service's snapshot, the leader's
+// chunked transfer and the follower's install with its durability side.
 #include <catch2/catch.hpp>
 
 #include <string>

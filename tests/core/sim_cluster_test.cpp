@@ -1,7 +1,8 @@
 // Randomized, seeded simulations of whole clusters of core::node
 // (docs/architecture.md §8.2). Every input is followed by the single-node
-// invariants, the durability check on outgoing messages and the cluster safety checks; every run ends
-// by healing all faults and requiring a new command to reach every server.
+// invariants, the durability check on outgoing messages and the cluster
+// safety checks; every run ends by healing all faults and requiring a new
+// command to reach every server.
 //
 // Each failure prints its seed and how to replay it alone:
 //   RAFT_SEED=<seed> ./build/tests/core/test_core '<test case name>'

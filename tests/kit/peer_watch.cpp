@@ -4,8 +4,9 @@
 
 namespace raft::testing {
 
-caf::actor watch_for_failure(caf::actor_system& sys, const caf::actor& target,
-                             std::function<void(const std::string&)> on_failure) {
+caf::actor
+watch_for_failure(caf::actor_system& sys, const caf::actor& target,
+                  std::function<void(const std::string&)> on_failure) {
   return sys.spawn([target, on_failure = std::move(on_failure)](
               caf::event_based_actor* self) -> caf::behavior {
     self->monitor(target);

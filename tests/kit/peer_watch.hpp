@@ -18,9 +18,11 @@ namespace raft::testing {
 /// `request_receiver_down` (a peer that found its persister already gone
 /// while loading: the node was stopped right after it started). It exits
 /// with `target`. `on_failure` runs on a CAF worker thread (or the test
-/// thread under the test_coordinator). Keep the returned handle while watching: a
-/// CAF actor that nobody holds is destroyed, and a monitor does not hold it.
-caf::actor watch_for_failure(caf::actor_system& sys, const caf::actor& target,
-                             std::function<void(const std::string&)> on_failure);
+/// thread under the test_coordinator). Keep the returned handle while
+/// watching: a CAF actor that nobody holds is destroyed, and a monitor
+/// does not hold it.
+caf::actor
+watch_for_failure(caf::actor_system& sys, const caf::actor& target,
+                  std::function<void(const std::string&)> on_failure);
 
 } // namespace raft::testing
