@@ -35,8 +35,6 @@ constexpr bool check_invariants_in_simulation = false;
 /// How long a real-time query may take before the test fails.
 constexpr auto query_timeout = std::chrono::seconds{10};
 
-/// 6.5840's per-test limit (real-time mode only).
-constexpr auto test_time_limit = std::chrono::seconds{120};
 
 /// Interval of every node's election timer.
 constexpr auto tick_interval = std::chrono::milliseconds{10};
@@ -539,83 +537,6 @@ cluster::time_point cluster::now() const {
   if (sched_)
     return sched_->clock().now();
   return std::chrono::steady_clock::now();
-}
-
-// -- test bookkeeping ------------------------------------------------------------
-
-void cluster::begin(const std::string& desc) {
-  std::cout << desc << " ...  [seed=" << seed_ << " clock="
-            << to_string(opts_.clock) << "]" << std::endl;
-  t0_ = now();
-  rpcs0_ = rpc_total();
-  bytes0_ = bytes_total();
-  max_index0_ = applied_->max_index();
-}
-
-void cluster::end() {
-  check_timeout();
-  check_apply_errors();
-  auto t = std::chrono::duration<double>(now() - t0_).count();
-  char buf[128];
-  std::snprintf(buf, sizeof(buf), "  ... Passed --  %4.1f  %d %4llu %7llu %4llu",
-                t, servers(),
-                static_cast<unsigned long long>(rpc_total() - rpcs0_),
-                static_cast<unsigned long long>(bytes_total() - bytes0_),
-                static_cast<unsigned long long>(applied_->max_index()
-                                                - max_index0_));
-  std::cout << buf << std::endl;
-}
-
-void cluster::check_apply_errors() const {
-  if (auto err = applied_->first_error(); !err.empty())
-    fail(err);
-  if (auto n = stats_->serialization_errors(); n > 0)
-    fail("network: " + std::to_string(n)
-         + " messages could not be serialized (byte counts are wrong)");
-}
-
-void cluster::check_timeout() {
-  if (opts_.clock == clock_mode::real_time && now() - start_ > test_time_limit)
-    fail("test took longer than 120 seconds");
-}
-
-std::uint64_t cluster::random() {
-  return rng_() >> 1;
-}
-
-std::string cluster::random_string(std::size_t n) {
-  static constexpr char alphabet[]
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string result;
-  result.reserve(n);
-  for (std::size_t k = 0; k < n; ++k)
-    result += alphabet[rng_() % 64];
-  return result;
-}
-
-std::string cluster::replay_hint() const {
-  std::string test = "<test>";
-  std::string binary = "<test binary>";
-  if (auto* capture = Catch::getCurrentContext().getResultCapture())
-    test = capture->getCurrentTestName();
-  if (auto cfg = Catch::getCurrentContext().getConfig())
-    binary = cfg->name();
-  std::ostringstream os;
-  auto disk = opts_.storage == storage_kind::disk;
-  os << "seed=" << seed_ << " clock=" << to_string(opts_.clock)
-     << (disk ? " storage=disk" : "") << "; replay: RAFT_SEED=" << seed_
-     << " " << binary << " --clock " << to_string(opts_.clock)
-     << (disk ? " --storage disk" : "") << " \"" << test << "\"";
-  return os.str();
-}
-
-void cluster::passed(const char* check) const {
-  SUCCEED(check);
-}
-
-void cluster::fail(const std::string& what) const {
-  FAIL(what << "\n  " << replay_hint());
-  throw std::logic_error(what); // not reached: FAIL throws
 }
 
 } // namespace raft::testing

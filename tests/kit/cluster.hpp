@@ -108,6 +108,9 @@ class cluster {
 public:
   using time_point = std::chrono::steady_clock::time_point;
 
+  /// 6.5840's per-test limit (real-time mode only).
+  static constexpr std::chrono::seconds test_time_limit{120};
+
   /// make_config(n, unreliable): starts and connects every server.
   explicit cluster(cluster_options opts);
 
